@@ -1,0 +1,50 @@
+# huibao — make targets. `make help` lists them.
+# The kit runs in .venv (no JupyterLab: it makes every papermill import ~1.5 s slower);
+# `make lab` uses a separate .venv-lab that adds JupyterLab.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+LAB    := .venv-lab
+STAMP  := $(VENV)/.installed
+LAB_STAMP := $(LAB)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint lab sample-data render-deps clean
+
+help: ## 列出可用命令
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(STAMP) ## 生成样例单位（示例县）2025年工作总结
+	$(BIN)/huibao run --unit 示例县 --year 2025
+
+test: $(STAMP) ## 运行全部测试（代码检查、单元测试、文档审核、nbval）
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## 只运行 ruff 代码检查
+	$(BIN)/ruff check src tests scripts
+
+$(LAB_STAMP): pyproject.toml
+	@test -x $(LAB)/bin/python || $(PYTHON) -m venv $(LAB)
+	$(LAB)/bin/python -m pip install --quiet --upgrade pip
+	$(LAB)/bin/python -m pip install --quiet -e '.[lab]'
+	@touch $@
+
+lab: $(LAB_STAMP) ## 打开 JupyterLab（独立环境 .venv-lab）
+	$(LAB)/bin/jupyter lab notebooks
+
+sample-data: $(STAMP) ## 由固定随机种子重新生成 data/ 中的样例工作簿
+	$(BIN)/python scripts/make_sample_data.py
+
+render-deps: ## 安装 PDF 渲染检查所需的 LibreOffice 与 poppler（需要 root，可选）
+	scripts/install-render-deps.sh
+
+clean: ## 删除生成的文件和虚拟环境
+	rm -rf $(VENV) $(LAB) outputs/[0-9]* .pytest_cache .ruff_cache

@@ -1,0 +1,131 @@
+"""Build a pack's exhibits for one unit-year: chart PNGs and indicator tables.
+
+The pack's ``charts.yaml`` says which exhibits exist and from which indicators; this module
+turns each spec into an outline block (``Figure`` or ``Table``). Chart drawing itself is
+``huibao.charts``; numbers in tables are formatted by ``huibao.phrasing``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from huibao import charts, phrasing
+from huibao.facts import Metric
+from huibao.fonts import FontChoice
+from huibao.outline import Block, Figure, Table
+from huibao.schema import ChartSpec, Pack, TableSpec
+
+TABLE_MISSING = "【待填】"
+
+
+def _caption(spec: ChartSpec | TableSpec, **fields: object) -> str:
+    return spec.caption.format(**fields)
+
+
+def trend_frame(facts: pd.DataFrame, pack: Pack, unit: str, keys: list[str],
+                last: int) -> pd.DataFrame:
+    """Years × indicator names for one unit, years up to ``last`` (NaN where missing)."""
+    rows = facts[(facts["unit"] == unit) & facts["key"].isin(keys) & (facts["year"] <= last)]
+    wide = rows.pivot_table(index="year", columns="key", values="value", aggfunc="first")
+    wide = wide.reindex(columns=keys)
+    wide.columns = [pack.indicator(k).name for k in keys]
+    return wide.sort_index()
+
+
+def _trend(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: int,
+           folder: Path, font: FontChoice) -> Figure:
+    frame = trend_frame(facts, pack, unit, spec.indicators, year)
+    path = charts.trend_chart(frame, folder / f"{spec.key}.png", ylabel=spec.ylabel, font=font,
+                              decimals=pack.indicator(spec.indicators[0]).decimals)
+    first, last = int(frame.index.min()), int(frame.index.max())
+    return Figure(path, _caption(spec, unit=unit, year=year, first=first, last=last))
+
+
+def _compare(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: int,
+             folder: Path, font: FontChoice) -> Figure:
+    key = spec.indicators[0]
+    rows = facts[(facts["year"] == year) & (facts["key"] == key)]
+    units = sorted(set(facts.loc[facts["year"] == year, "unit"]))
+    values = rows.set_index("unit")["value"].reindex(units)
+    own = rows[rows["unit"] == unit]["target"]
+    target = float(own.iloc[0]) if not own.empty and pd.notna(own.iloc[0]) else None
+    path = charts.bar_compare(units, [None if pd.isna(v) else float(v) for v in values],
+                              folder / f"{spec.key}.png", ylabel=spec.ylabel, highlight=unit,
+                              target=target, decimals=pack.indicator(key).decimals, font=font)
+    return Figure(path, _caption(spec, unit=unit, year=year))
+
+
+def _completion(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: int,
+                folder: Path, font: FontChoice) -> Figure:
+    rows = facts[(facts["unit"] == unit) & (facts["year"] == year)].set_index("key")
+    labels, ratios = [], []
+    for key in spec.indicators:
+        if key in rows.index and pd.notna(rows.at[key, "completion"]):
+            labels.append(pack.indicator(key).name)
+            ratios.append(float(rows.at[key, "completion"]))
+    path = charts.completion_chart(labels, ratios, folder / f"{spec.key}.png", font=font)
+    return Figure(path, _caption(spec, unit=unit, year=year))
+
+
+_CHARTS = {"trend": _trend, "bar_compare": _compare, "completion": _completion}
+
+
+def _cell(value: float | None, m: Metric) -> str:
+    if value is None:
+        return TABLE_MISSING
+    if m.ind.kind == "bool":
+        return "是" if value else "否"
+    return phrasing.fmt_number(value, m.ind.decimals or 0)
+
+
+def change_cell(m: Metric) -> str:
+    """Year-on-year column: +1.2个百分点 for rates, +12.3% for amounts, 新增 from zero."""
+    if m.value is None or m.prev is None:
+        return "—"
+    delta = m.value - m.prev
+    if m.ind.kind in ("rate", "rank"):
+        unit = "个百分点" if m.ind.kind == "rate" else "位"
+        text = phrasing.fmt_number(abs(delta), m.ind.decimals or 0)
+    elif m.prev == 0:
+        return "新增" if m.value > 0 else "持平"
+    else:
+        unit = "%"
+        text = phrasing.fmt_number(abs(delta) / m.prev * 100, 1)
+    if float(text) == 0:
+        return "持平"
+    return f"{'+' if delta > 0 else '-'}{text}{unit}"
+
+
+def status_cell(m: Metric) -> str:
+    if m.met is None:
+        return "—"
+    return "达到目标" if m.met else "未达目标"
+
+
+def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: int) -> Table:
+    """指标完成情况表: indicator, unit, last year, this year, change, target, status."""
+    columns = ["指标", "计量单位", f"{year - 1}年", f"{year}年", "较上年", "年度目标", "完成情况"]
+    rows = []
+    for key in spec.indicators:
+        m = metrics[key]
+        target = "—" if m.target is None else phrasing.fmt_number(m.target, m.ind.decimals or 0)
+        if m.target is not None and m.relation == "cap":
+            target = f"≤{target}"
+        rows.append([m.name, m.ind.unit, _cell(m.prev, m), _cell(m.value, m), change_cell(m),
+                     target, status_cell(m)])
+    notes = ["注：比率类指标的“较上年”为百分点差；“—”表示无对应数据或未设目标。"]
+    return Table(_caption(spec, unit=unit, year=year), columns, rows, notes=notes)
+
+
+def build_exhibits(pack: Pack, facts: pd.DataFrame, metrics: dict[str, Metric], unit: str,
+                   year: int, folder: Path, font: FontChoice) -> dict[str, Block]:
+    """Render every chart of the pack into ``folder`` and build its tables."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Block] = {}
+    for spec in pack.exhibits.charts:
+        out[spec.key] = _CHARTS[spec.kind](spec, pack, facts, unit, year, folder, font)
+    for tspec in pack.exhibits.tables:
+        out[tspec.key] = target_table(tspec, metrics, unit, year)
+    return out

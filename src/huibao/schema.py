@@ -1,0 +1,205 @@
+"""Campaign packs: load and check ``templates/<campaign>/`` (indicator schema and charts).
+
+A pack is data, not code: adding a campaign means adding a folder. Loading validates the
+YAML with pydantic and cross-checks references (groups, parents, derivations), so a typo in
+a pack fails at load time with a Chinese message naming the file and field.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from huibao.errors import PackError, UnknownNameError
+
+Kind = Literal["count", "amount", "money", "rate", "score", "rank", "bool"]
+
+_DEFAULT_DECIMALS = {
+    "count": 0, "rank": 0, "bool": 0, "amount": 1, "score": 1, "rate": 1, "money": 2,
+}
+
+
+class Derive(BaseModel):
+    """value = numerator ÷ (denominator × denominator_scale) × 100."""
+
+    model_config = ConfigDict(extra="forbid")
+    numerator: str
+    denominator: str
+    denominator_scale: float = 1.0
+
+
+class Indicator(BaseModel):
+    """One indicator of a campaign's schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    unit: str
+    measure_word: str | None = None
+    kind: Kind
+    decimals: int | None = None
+    higher_is_better: bool | None = None
+    target: float | None = None
+    target_relation: Literal["floor", "cap"] | None = None
+    group: str
+    parent: str | None = None
+    derive: Derive | None = None
+    required: bool = False
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Indicator:
+        if self.decimals is None:
+            object.__setattr__(self, "decimals", _DEFAULT_DECIMALS[self.kind])
+        if self.target_relation is None and self.target is not None:
+            relation = "cap" if self.higher_is_better is False else "floor"
+            object.__setattr__(self, "target_relation", relation)
+        return self
+
+    @property
+    def word(self) -> str:
+        """The word printed after the number: the measure word, else the unit."""
+        return self.measure_word or self.unit
+
+    @property
+    def is_derived(self) -> bool:
+        return self.derive is not None
+
+    @property
+    def header(self) -> str:
+        """Column header in the collection workbook: 中文名称（单位）."""
+        return f"{self.name}（{self.unit}）"
+
+
+class Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str
+    title: str
+
+
+class ChartSpec(BaseModel):
+    """One chart of a pack; ``kind`` names a function in ``huibao.charts``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str
+    kind: Literal["trend", "bar_compare", "completion"]
+    indicators: list[str] = Field(default_factory=list)
+    caption: str
+    ylabel: str = ""
+
+
+class TableSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str
+    kind: Literal["target_table"]
+    indicators: list[str] = Field(default_factory=list)
+    caption: str
+
+
+class Exhibits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    charts: list[ChartSpec] = Field(default_factory=list)
+    tables: list[TableSpec] = Field(default_factory=list)
+
+
+class Pack(BaseModel):
+    """A campaign pack: metadata, groups, indicators and exhibits."""
+
+    model_config = ConfigDict(extra="forbid")
+    campaign: str
+    name: str
+    short_name: str = ""
+    peer_noun: str = "单位"
+    edition: str = ""
+    source: str = ""
+    groups: list[Group]
+    indicators: list[Indicator]
+    exhibits: Exhibits = Field(default_factory=Exhibits)
+    folder: Path | None = None
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Pack:
+        keys = [i.key for i in self.indicators]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"指标键重复：{'、'.join(dupes)}")
+        group_keys = {g.key for g in self.groups}
+        known = set(keys)
+        for ind in self.indicators:
+            if ind.group not in group_keys:
+                raise ValueError(f"指标 {ind.key} 的分组 {ind.group} 未在 groups 中定义")
+            refs = [ind.parent] if ind.parent else []
+            if ind.derive:
+                refs += [ind.derive.numerator, ind.derive.denominator]
+            for ref in refs:
+                if ref not in known:
+                    raise ValueError(f"指标 {ind.key} 引用了不存在的指标 {ref}")
+        for spec in [*self.exhibits.charts, *self.exhibits.tables]:
+            for ref in spec.indicators:
+                if ref not in known:
+                    raise ValueError(f"图表 {spec.key} 引用了不存在的指标 {ref}")
+        return self
+
+    @cached_property
+    def by_key(self) -> dict[str, Indicator]:
+        return {i.key: i for i in self.indicators}
+
+    def indicator(self, key: str) -> Indicator:
+        try:
+            return self.by_key[key]
+        except KeyError:
+            raise UnknownNameError("指标", key, list(self.by_key)) from None
+
+    def in_group(self, group: str) -> list[Indicator]:
+        return [i for i in self.indicators if i.group == group]
+
+    @property
+    def collected(self) -> list[Indicator]:
+        """Indicators read from the workbook (derived ones are computed)."""
+        return [i for i in self.indicators if not i.is_derived]
+
+    def template_path(self, document: str) -> Path:
+        assert self.folder is not None
+        return self.folder / f"{document}.md.j2"
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PackError(str(path), f"YAML 语法错误：{exc}") from exc
+    if not isinstance(data, dict):
+        raise PackError(str(path), "内容应为键值映射")
+    return data
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        parts.append(f"{loc}：{err['msg']}" if loc else err["msg"])
+    return "；".join(parts)
+
+
+def list_packs(templates: Path) -> list[str]:
+    """Campaign keys available under ``templates/`` (folders holding indicators.yaml)."""
+    return sorted(p.parent.name for p in templates.glob("*/indicators.yaml"))
+
+
+def load_pack(campaign: str, templates: Path) -> Pack:
+    """Load ``templates/<campaign>/`` into a checked :class:`Pack`."""
+    folder = templates / campaign
+    path = folder / "indicators.yaml"
+    if not path.is_file():
+        raise UnknownNameError("创建类别", campaign, list_packs(templates))
+    data = _read_yaml(path)
+    exhibits_path = folder / "charts.yaml"
+    if exhibits_path.is_file():
+        data["exhibits"] = _read_yaml(exhibits_path)
+    try:
+        return Pack(**data, folder=folder)
+    except ValidationError as exc:
+        raise PackError(str(path), _explain(exc)) from None

@@ -1,0 +1,152 @@
+"""The functions a narrative template may call.
+
+Every number a template prints comes through here and, below, through ``phrasing``;
+templates hold wording only. Conventions: a function returns ``""`` when the sentence part
+should be dropped (an optional value is missing, or a change is adverse and does not
+belong in 成效), and a 【待填：…】 marker inside its frame when a required value is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from huibao import phrasing
+from huibao.facts import Metric
+
+_LEVEL_ORDER = {"国家级": 0, "省级": 1, "市级": 2, "县级": 3}
+
+
+def qty(m: Metric) -> str:
+    """The value with its unit or measure word (8562名, 92.3%, 2.4万元), or a marker."""
+    ind = m.ind
+    if m.value is None:
+        return phrasing.missing(ind.name)
+    if ind.kind == "rate":
+        return phrasing.fmt_pct(m.value, ind.decimals or 0)
+    if ind.kind == "bool":
+        return "是" if m.value else "否"
+    return phrasing.fmt_qty(m.value, ind.unit, measure_word=ind.measure_word,
+                            decimals=ind.decimals or 0)
+
+
+def _change(m: Metric, style: str) -> phrasing.Phrase:
+    ind = m.ind
+    return phrasing.change(m.value, m.prev, kind=ind.kind, higher_is_better=ind.higher_is_better,
+                           unit=ind.unit, measure_word=ind.measure_word,
+                           decimals=ind.decimals or 0, style=style, label=ind.name)
+
+
+def change(m: Metric, style: str = "较上年") -> str:
+    """The year-on-year change when it is an achievement (or neutral); else ``""``."""
+    if m.value is None or m.prev is None:
+        return ""
+    p = _change(m, style)
+    return p.text if p.flag == "ok" else ""
+
+
+def change_any(m: Metric, style: str = "较上年") -> str:
+    """The year-on-year change whatever its direction (for 存在的问题)."""
+    if m.value is None or m.prev is None:
+        return ""
+    p = _change(m, style)
+    return "" if p.flag == "skip" else p.text
+
+
+def _target(m: Metric) -> phrasing.Phrase:
+    ind = m.ind
+    return phrasing.target_completion(m.value, m.target, kind=ind.kind,
+                                      higher_is_better=ind.higher_is_better, unit=ind.unit,
+                                      measure_word=ind.measure_word, decimals=ind.decimals or 0,
+                                      label=ind.name)
+
+
+def vs_target(m: Metric, adverse: bool = False) -> str:
+    """Comparison with the target; adverse ones only when ``adverse`` is true."""
+    if m.value is None or m.target is None:
+        return ""
+    p = _target(m)
+    if p.flag == "skip" or (p.flag == "adverse") != adverse:
+        return ""
+    return p.text
+
+
+def target_level(m: Metric) -> str:
+    """The target as a level phrase for plans: 达到90%以上 / 控制在0起以内."""
+    if m.target is None:
+        return ""
+    ind = m.ind
+    relation = "cap" if m.relation == "cap" else "floor"
+    return phrasing.level(m.target, unit=ind.unit, measure_word=ind.measure_word,
+                          decimals=ind.decimals or 0, relation=relation)
+
+
+def clause(m: Metric, lead: str, *, with_change: bool = True, with_target: bool = False) -> str:
+    """``lead`` + value [+ change] [+ target]; "" when an optional value is missing."""
+    if m.value is None:
+        return f"{lead}{phrasing.missing(m.name)}" if m.required else ""
+    parts = [f"{lead}{qty(m)}"]
+    if with_change:
+        parts.append(change(m))
+    if with_target:
+        parts.append(vs_target(m))
+    return "，".join(p for p in parts if p)
+
+
+def sentence(lead: str, parts: Iterable[str], end: str = "。") -> str:
+    """Join the non-empty parts with ，after ``lead``; "" when nothing is left."""
+    kept = [p for p in parts if p]
+    return f"{lead}{'，'.join(kept)}{end}" if kept else ""
+
+
+def rank_of(m: Metric, n: int, scope: str = "全市", noun: str = "") -> str:
+    """Phrase a published rank held as a value (kind ``rank``)."""
+    if m.value is None:
+        return f"年度排名{phrasing.missing(m.name)}" if m.required else ""
+    field = f"{scope}{n}个{noun}中" if noun else scope
+    return phrasing.rank(int(m.value), n, scope=field).text
+
+
+def rank_change(m: Metric) -> str:
+    return change(m) if m.ind.kind == "rank" else ""
+
+
+def problem(m: Metric) -> str:
+    """A factual gap statement for an adverse metric: value, change, target gap."""
+    parts = [f"{m.name}为{qty(m)}", change_any(m) if m.ind.higher_is_better is not None
+             and m.prev is not None and _change(m, "较上年").flag == "adverse" else "",
+             vs_target(m, adverse=True)]
+    return "，".join(p for p in parts if p)
+
+
+def honours_summary(honours: list[dict], noun: str = "荣誉") -> str:
+    """先后荣获“A”、“B”等N项荣誉, ordered by level then year."""
+    ordered = sorted(honours, key=lambda h: (_LEVEL_ORDER.get(h["level"], 9), h["year"]))
+    titles = [h["title"] for h in ordered]
+    if not titles:
+        return ""
+    listing = phrasing.enum_list(titles[:3], noun=noun, n=len(titles), quote=True)
+    return f"先后荣获{listing}"
+
+
+def honour_sentence(h: dict, self_ref: str) -> str:
+    return f"{h['year']}年，{self_ref}被{h['body']}评为“{h['title']}”"
+
+
+GLOBALS = {
+    "qty": qty, "change": change, "change_any": change_any, "vs_target": vs_target,
+    "target_level": target_level, "clause": clause, "sentence": sentence,
+    "rank_of": rank_of, "rank_change": rank_change, "problem": problem,
+    "honours_summary": honours_summary, "honour_sentence": honour_sentence,
+    "cn": phrasing.cn_num, "join": phrasing.join_cn, "fmt_date": phrasing.fmt_date,
+    "year_range": phrasing.fmt_year_range,
+}
+
+
+def date_of(value: str | dt.date | None, year: int) -> dt.date:
+    """A document date from a parameter (ISO string or date); defaults to 31 December."""
+    if value is None or value == "":
+        return dt.date(year, 12, 31)
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
