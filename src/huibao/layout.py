@@ -256,7 +256,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         problem = str(ctx.get("error", error["msg"]))
     else:
         problem = f"取值无效（{error['msg']}）"
-    shown = "" if error["type"] in {"missing", "extra_forbidden"} else f"（当前值：{error['input']!r}）"
+    quiet = error["type"] in {"missing", "extra_forbidden"}
+    shown = "" if quiet else f"（当前值：{error['input']!r}）"
     return f"字段 {field} {problem}{shown}"
 
 

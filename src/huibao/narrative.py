@@ -11,6 +11,7 @@ paragraphs. Heading numbers are never written in templates: the Word writer deri
 from __future__ import annotations
 
 import re
+import traceback
 from pathlib import Path
 
 import jinja2
@@ -23,7 +24,7 @@ from huibao.template_api import GLOBALS
 _HEADING = re.compile(r"^(#{1,4})\s+(.+)$")
 _EXHIBIT = re.compile(r"^\[\[(figure|table):([a-z0-9_]+)\]\]$")
 # Text that must never reach a document: leaked values and model-text placeholders.
-LEAKS = re.compile(r"None|nan|NaN|inf\b|\{\{|\}\}|\{%|××|xx|XX|\*\*\*|____|20xx")
+LEAKS = re.compile(r"None|nan|NaN|(?<![a-z])inf(?![a-z])|\{\{|\}\}|\{%|××|xx|XX|\*\*\*|____|20xx")
 
 
 def make_env(folder: Path) -> SandboxedEnvironment:
@@ -45,9 +46,15 @@ def render(template: Path, context: dict) -> str:
     try:
         return env.get_template(template.name).render(**context)
     except jinja2.TemplateError as exc:
-        line = getattr(exc, "lineno", None)
+        line = getattr(exc, "lineno", None) or _template_line(exc, template)
         where = f"第{line}行：" if line else ""
         raise RenderError(str(template), f"{where}{exc}") from None
+
+
+def _template_line(exc: BaseException, template: Path) -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(template)]
+    return frames[-1].lineno if frames else None
 
 
 def check_leaks(text: str, template: str) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsmap, qn
 from lxml import etree
 
 # Child order of the elements we edit (ECMA-376 Part 1, §17). Children not listed
 # (w:t, w:drawing, extensions) are treated as coming after every listed one.
+# fmt: off
 _ORDERS: dict[str, tuple[str, ...]] = {
     "w:r": ("w:rPr",),
     "w:p": ("w:pPr",),
@@ -63,6 +64,7 @@ _ORDERS: dict[str, tuple[str, ...]] = {
         "w:top", "w:left", "w:bottom", "w:right", "w:insideH", "w:insideV",
     ),
 }
+# fmt: on
 _RANKS = {qn(p): {qn(c): i for i, c in enumerate(cs)} for p, cs in _ORDERS.items()}
 
 ALIGN = {"left": "left", "center": "center", "right": "right", "justify": "both"}
@@ -261,3 +263,22 @@ def set_widths(tbl: etree._Element, widths: Iterable[int]) -> None:
     for tr in tbl.iter(qn("w:tr")):
         for width, tc in zip(widths, tr.findall(qn("w:tc")), strict=True):
             put(child(tc, "w:tcPr"), "w:tcW", w=width, type="dxa")
+
+
+def font_table(east_asian: dict[str, str | None], latin: list[str]) -> bytes:
+    """A fresh ``word/fontTable.xml`` declaring exactly the faces the document uses.
+
+    Chinese faces get charset 86 (GB2312) and their first fallback as ``w:altName``,
+    which Word and WPS use when the face is missing; the default template's table
+    lists MS Mincho instead.
+    """
+    root = etree.Element(qn("w:fonts"), nsmap={"w": nsmap["w"]})
+    for name, alt in [*east_asian.items(), *((n, None) for n in latin)]:
+        font = etree.SubElement(root, qn("w:font"), {qn("w:name"): name})
+        if alt:
+            etree.SubElement(font, qn("w:altName"), {qn("w:val"): alt})
+        charset = "86" if name in east_asian else "00"
+        etree.SubElement(font, qn("w:charset"), {qn("w:val"): charset})
+        etree.SubElement(font, qn("w:family"), {qn("w:val"): "auto"})
+        etree.SubElement(font, qn("w:pitch"), {qn("w:val"): "variable"})
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -175,27 +175,27 @@ def _default_decimals(base: str) -> int:
     return 0 if base in _COUNT_WORDS or not base else 2
 
 
-def _scaled(base_value: Decimal, factor: Decimal, min_decimals: int,
+def _scaled(base_value: Decimal, factor: Decimal, decimals: int,
             allow_rounding: bool) -> str | None:
-    """Coefficient of 万/亿 with 1–2 decimals, or None if that moves the figure > 0.5 %."""
+    """Coefficient of 万/亿, or None when rounding it moves an exact figure by over 0.5 %."""
     coef = base_value / factor
-    max_decimals = 2
-    for dec in range(min_decimals, max_decimals + 1):
-        rounded = _round(coef, dec)
-        if abs(rounded * factor - base_value) <= _EXACT_TOLERANCE * abs(base_value):
-            return _digits(coef, dec)
-    return _digits(coef, max_decimals) if allow_rounding else None
+    moved = abs(_round(coef, decimals) * factor - base_value)
+    if allow_rounding or moved <= _EXACT_TOLERANCE * abs(base_value):
+        return _digits(coef, decimals)
+    return None
 
 
 def fmt_qty(value: Num, unit: str, *, measure_word: str | None = None,
             decimals: int | None = None, wan_threshold: float = 100000,
-            allow_rounding: bool = False, scale: bool = True, label: str = "") -> str:
+            allow_rounding: bool = False, scale: bool = True, wan_decimals: int = 1,
+            label: str = "") -> str:
     """A figure with its unit, scaled to 万/亿 the way the source documents do.
 
     ``value`` is in ``unit``; units prefixed 万/亿 (万元, 万人, 万亩) are stored scaled.
     Money (…元) prints 元 as integers below 1万, then 万元/亿元 with up to 2 decimals;
-    other units stay exact below ``wan_threshold`` and switch to 万/亿 with 1–2 decimals
-    unless that moves an exact figure by more than 0.5 % (``allow_rounding`` permits it).
+    other units stay exact below ``wan_threshold``, then 万/亿 with ``wan_decimals`` (1 or 2)
+    decimals, unless that moves the exact figure by more than 0.5 % (then exact, unless
+    ``allow_rounding``).
     ``decimals=None`` means the unit's default (% 1, 公里 1, 公顷 2, counts and 元 0).
     ``scale=False`` keeps the stored unit (per-capita 元, configured exact figures).
     """
@@ -222,11 +222,12 @@ def fmt_qty(value: Num, unit: str, *, measure_word: str | None = None,
                 if coef is not None:
                     return f"{coef}{p}{word}"
         return f"{_digits(d, 2 if decimals is None else decimals)}{unit[:-len(base)]}{word}"
-    threshold = _WAN if factor != 1 else _dec(wan_threshold)
+    threshold = _YI if factor != 1 else _dec(wan_threshold)  # stored in 万: only 亿 rescales
     if size >= threshold:
         for f, p in ((_YI, "亿"), (_WAN, "万")):
             if size >= f:
-                coef = _scaled(base_value, f, 1, allow_rounding)
+                places = wan_decimals if factor == 1 else 2
+                coef = _scaled(base_value, f, places, allow_rounding)
                 if coef is not None:
                     return f"{coef}{p}{word}"
                 break
@@ -426,7 +427,7 @@ def change(cur: object, prev: object, *, kind: str, higher_is_better: bool | Non
     else:
         relative = f"{'增长' if diff > 0 else '下降'}{_digits(abs(pct), decimals)}%"
     show_abs = style not in ("同比", "环比") if with_absolute is None else with_absolute
-    if show_abs:
+    if show_abs and not _is_zero_text(qty):
         return Phrase(f"{prefix}{'增加' if diff > 0 else '减少'}{qty}，{relative}", flag)
     return Phrase(f"{prefix}{relative}", flag)
 
@@ -546,7 +547,8 @@ def rank(pos: int, n: int | None = None, *, scope: str = "全市", tie: bool = F
     """An officially published rank (§7).
 
     排名全市第一 / 排名全市第三位 (Chinese ordinals up to ``rank_cn_max``, 第12位 above);
-    with a field or basis: 在全市12个县（市、区）年度综合考核中排名第三位; ``tie`` → 并列.
+    with a field or basis: 在全市12个县（市、区）年度综合考核中排名第三位; a ``scope`` ending
+    in 中 is taken as the whole field (在全市12个县（区）中排名第三位); ``tie`` → 并列.
     Positions in the bottom ``bottom_share`` of n are ``adverse`` (bottom half by default).
     """
     p = _position(pos, "名次")
@@ -557,7 +559,9 @@ def rank(pos: int, n: int | None = None, *, scope: str = "全市", tie: bool = F
     else:
         ordinal = f"第{p}位"
     verb = "并列" if tie else "排名"
-    if n is None and not basis:
+    if scope.endswith("中"):  # the caller already named the field: "全市12个县（区）中"
+        text = f"在{scope}{verb}{ordinal}"
+    elif n is None and not basis:
         text = f"{verb}{scope}{ordinal}"
     else:
         among = f"{n}个{field}" if n is not None else ""

@@ -81,7 +81,7 @@ def _problems(ms: dict[str, Metric], pack: Pack, year: int) -> list[dict]:
             if m.relation == "cap" and m.target == 0:
                 targets.append(f"杜绝{m.name}发生")
             else:
-                targets.append(f"{year + 1}年{m.name}{target_level(m)}")
+                targets.append(f"{m.name}{target_level(m)}")
         out.append({"group": group.key, "title": group.title, "metrics": bad,
                     "sentences": [problem(m) for m in bad], "targets": targets})
     return out

@@ -30,11 +30,17 @@ def qty(m: Metric) -> str:
                             decimals=ind.decimals or 0)
 
 
+def _pct_decimals(m: Metric) -> int:
+    """Percentages of change or completion take one decimal; rate points keep the rate's."""
+    return (m.ind.decimals or 0) if m.ind.kind in ("rate", "score") else 1
+
+
 def _change(m: Metric, style: str) -> phrasing.Phrase:
     ind = m.ind
     return phrasing.change(m.value, m.prev, kind=ind.kind, higher_is_better=ind.higher_is_better,
                            unit=ind.unit, measure_word=ind.measure_word,
-                           decimals=ind.decimals or 0, style=style, label=ind.name)
+                           decimals=_pct_decimals(m), abs_decimals=ind.decimals or 0,
+                           style=style, label=ind.name)
 
 
 def change(m: Metric, style: str = "较上年") -> str:
@@ -57,8 +63,8 @@ def _target(m: Metric) -> phrasing.Phrase:
     ind = m.ind
     return phrasing.target_completion(m.value, m.target, kind=ind.kind,
                                       higher_is_better=ind.higher_is_better, unit=ind.unit,
-                                      measure_word=ind.measure_word, decimals=ind.decimals or 0,
-                                      label=ind.name)
+                                      measure_word=ind.measure_word,
+                                      decimals=_pct_decimals(m), label=ind.name)
 
 
 def vs_target(m: Metric, adverse: bool = False) -> str:
@@ -77,6 +83,8 @@ def target_level(m: Metric) -> str:
         return ""
     ind = m.ind
     relation = "cap" if m.relation == "cap" else "floor"
+    if ind.kind == "rate" and m.target >= 100:
+        relation = "reach"  # nothing lies above 100 %: 达到100%, not 达到100%以上
     return phrasing.level(m.target, unit=ind.unit, measure_word=ind.measure_word,
                           decimals=ind.decimals or 0, relation=relation)
 
@@ -119,7 +127,7 @@ def problem(m: Metric) -> str:
     return "，".join(p for p in parts if p)
 
 
-def honours_summary(honours: list[dict], noun: str = "荣誉") -> str:
+def honours_summary(honours: list[dict], noun: str = "项荣誉") -> str:
     """先后荣获“A”、“B”等N项荣誉, ordered by level then year."""
     ordered = sorted(honours, key=lambda h: (_LEVEL_ORDER.get(h["level"], 9), h["year"]))
     titles = [h["title"] for h in ordered]

@@ -29,6 +29,7 @@ from huibao.layout import Element, LayoutProfile
 from huibao.ooxml import (
     add_field,
     child,
+    font_table,
     put,
     set_borders,
     set_paragraph_format,
@@ -66,16 +67,15 @@ class _Writer:
 
     # -- formatting primitives ------------------------------------------------------
 
+    def _fonts(self, owner, el: Element, bold: bool | None = None, complete: bool = False):
+        """The element's faces, size and weight on a run, style or docDefaults."""
+        latin, lang = el.latin or self.profile.latin_font, self.profile.language
+        bold = el.bold if bold is None else bold
+        set_run_format(owner, el.font, latin, el.half_points, bold, lang=lang, complete=complete)
+
     def _run(self, para: DocxParagraph, text: str, el: Element, bold: bool | None = None):
         run = para.add_run(text)
-        set_run_format(
-            run._r,
-            el.font,
-            el.latin or self.profile.latin_font,
-            el.half_points,
-            el.bold if bold is None else bold,
-            lang=self.profile.language,
-        )
+        self._fonts(run._r, el, bold)
         return run
 
     def _para(self, style: str, text: str | None = None, el: Element | None = None, **fmt):
@@ -90,6 +90,7 @@ class _Writer:
 
     def setup(self, doc: outline.Document) -> None:
         self._drop_template_leftovers()
+        self._font_table()
         self._page()
         self._styles()
         self._footers()
@@ -103,6 +104,13 @@ class _Writer:
         ):
             for rid in [rid for rid, rel in rels.items() if rel.reltype in kinds]:
                 rels.pop(rid)
+
+    def _font_table(self) -> None:
+        p = self.profile
+        elements = [getattr(p.elements, name) for name in type(p.elements).model_fields]
+        east = {el.font: (p.fallbacks.get(el.font) or [None])[0] for el in elements}
+        latin = {p.latin_font, *(el.latin for el in elements if el.latin)} - set(east)
+        self.docx.part.part_related_by(RT.FONT_TABLE)._blob = font_table(east, sorted(latin))
 
     def _page(self) -> None:
         p = self.profile
@@ -137,13 +145,11 @@ class _Writer:
             "Normal Table"
         ]
         pitch, table_pitch = p.line_pitch_twips, round(p.tables.line_pitch_pt * 20)
+        body_indent = e.body.first_line_twips
         small = {"first_line": 0, "snap_to_grid": False}  # non-16 pt text ignores the char grid
         specs: dict[str, tuple[Element, dict]] = {
             "Normal": (e.body, {"align": "justify", "line": pitch}),
-            "Body Text": (
-                e.body,
-                {"align": "justify", "line": pitch, "first_line": e.body.first_line_twips},
-            ),
+            "Body Text": (e.body, {"align": "justify", "line": pitch, "first_line": body_indent}),
             "Title": (e.title, {"align": "center", "line": pitch, **small}),
             "Caption": (e.caption, {"align": "center", "line": pitch, **small}),
             "Note Text": (e.note, {"align": "left", "line": pitch, **small}),
@@ -153,18 +159,11 @@ class _Writer:
             "Three Line Table": (e.table, {"align": "center", "line": table_pitch, **small}),
             "Normal Table": (e.table, {}),
         }
-        for level in range(1, 5):
+        for level in range(1, 5):  # own-line levels 1–2 keep with next; 3–4 usually run in
             el = e.heading(level)
-            specs[f"Heading {level}"] = (
-                el,
-                {
-                    "align": "justify",
-                    "line": pitch,
-                    "first_line": el.first_line_twips,
-                    "keep_next": level <= 2,
-                    "outline_level": level - 1,
-                },
-            )
+            fmt = {"align": "justify", "line": pitch, "first_line": el.first_line_twips}
+            fmt.update(keep_next=level <= 2, outline_level=level - 1)
+            specs[f"Heading {level}"] = (el, fmt)
         keep = {styles[name].element for name in (*specs, *_KEPT_STYLES)}
         root = styles.element
         for style in root.findall(qn("w:style")):
@@ -177,18 +176,11 @@ class _Writer:
             style = styles[name].element
             if fmt:
                 set_paragraph_format(style, complete=True, **fmt)
-            set_run_format(
-                style, el.font, el.latin or p.latin_font, el.half_points, el.bold,
-                lang=p.language, complete=True,
-            )
+            self._fonts(style, el, complete=True)
         tbl_style = styles["Three Line Table"].element
-        tblpr = child(tbl_style, "w:tblPr")
-        set_borders(tblpr, "w:tblBorders", self._three_line_borders())
+        set_borders(child(tbl_style, "w:tblPr"), "w:tblBorders", self._three_line_borders())
         defaults = root.find(qn("w:docDefaults"))
-        set_run_format(
-            child(defaults, "w:rPrDefault"), e.body.font, p.latin_font, e.body.half_points,
-            False, lang=p.language, complete=True,
-        )
+        self._fonts(child(defaults, "w:rPrDefault"), e.body, bold=False, complete=True)
         set_paragraph_format(child(defaults, "w:pPrDefault"), line=pitch, complete=True)
         strip_theme_fonts(root)
         settings = self.docx.settings.element
@@ -292,16 +284,18 @@ class _Writer:
             )
         p = self.profile
         area_w, area_h = (Twips(t) for t in p.type_area_twips)
-        para = self._para(
-            "Normal", align="center", first_line=0, exact=False, keep_next=True
-        )
+        para = self._para("Normal", align="center", first_line=0, exact=False, keep_next=True)
         wanted = fig.width_mm or p.figures.default_width_mm
         try:
             shape = para.add_run().add_picture(str(path), width=Mm(wanted) if wanted else None)
         except UnrecognizedImageError:
             raise HuibaoError(f"插图“{fig.caption}”的图片 {path} 无法识别。") from None
-        scale = min(1.0, Mm(p.figures.max_width_mm) / shape.width, area_w / shape.width,
-                    area_h * 0.8 / shape.height)
+        scale = min(
+            1.0,
+            Mm(p.figures.max_width_mm) / shape.width,
+            area_w / shape.width,
+            area_h * 0.8 / shape.height,
+        )
         shape.width, shape.height = int(shape.width * scale), int(shape.height * scale)
         self.figures += 1
         f = p.figures
@@ -315,17 +309,13 @@ class _Writer:
             raise HuibaoError(f"表格“{tab.caption}”没有表头列。")
         for i, row in enumerate(tab.rows, start=1):
             if len(row) != ncols:
-                raise HuibaoError(
-                    f"表格“{tab.caption}”第{i}行有{len(row)}列，而表头有{ncols}列。"
-                )
+                raise HuibaoError(f"表格“{tab.caption}”第{i}行有{len(row)}列，而表头有{ncols}列。")
         self.tables += 1
         t = p.tables
         caption = f"{t.caption_prefix}{self.tables}{t.caption_separator}{tab.caption}"
-        self._para("Caption", caption, e.table_caption, keep_next=True,
-                   line=p.line_pitch_twips)
+        self._para("Caption", caption, e.table_caption, keep_next=True)
         if tab.unit_note:
-            self._para("Note Text", tab.unit_note, e.note, align="right",
-                       line=p.line_pitch_twips, keep_next=True)
+            self._para("Note Text", tab.unit_note, e.note, align="right", keep_next=True)
         table = self.docx.add_table(rows=1 + len(tab.rows), cols=ncols)
         table.style = self.docx.styles["Three Line Table"]
         table.autofit = False
@@ -378,8 +368,7 @@ class _Writer:
             date_right = rules.right_space_chars
             sig_right = date_right + d_len + rules.date_shift_chars - s_len
         for text, right in ((sig.signatory, sig_right), (date, date_right)):
-            self._para("Normal", text, body, align="right", first_line=0,
-                       right=round(right * body.char_twips), line=p.line_pitch_twips)
+            self._para("Normal", text, body, align="right", right=round(right * body.char_twips))
 
 
 _BLOCKS = {
