@@ -13,7 +13,8 @@ from huibao.outline import Figure, Heading, Paragraph
 
 def test_markup_becomes_blocks_with_run_in_headings() -> None:
     fig = Figure(Path("x.png"), "图题")
-    text = "导语第一句\n导语第二句。\n\n# 主要工作\n\n## 组织领导\n\n### 责任压实。\n正文。\n\n[[figure:f]]\n"
+    text = ("导语第一句\n导语第二句。\n\n# 主要工作\n\n## 组织领导\n\n"
+            "### 责任压实。\n正文。\n\n[[figure:f]]\n")
     blocks = parse(text, {"f": fig})
     assert blocks == [Paragraph("导语第一句导语第二句。"), Heading(1, "主要工作"),
                       Heading(2, "组织领导"), Heading(3, "责任压实。", "正文。"), fig]

@@ -127,9 +127,32 @@ def test_page_size_margins_and_grid_in_twips(written: Path):
     got = {k: mar.get(w(k)) for k in ("top", "bottom", "left", "right")}
     assert got == {"top": "2098", "bottom": "1984", "left": "1588", "right": "1474"}
     grid = sect.find("w:docGrid", NS)
-    assert grid.get(w("type")) == "linesAndChars"
+    assert grid.get(w("type")) == "lines"
     assert grid.get(w("linePitch")) == "579"
-    assert grid.get(w("charSpace")) == "-849"
+    assert grid.get(w("charSpace")) is None
+
+
+def test_default_grid_squeezes_16pt_styles_to_28_characters(written: Path,
+                                                            profile: LayoutProfile):
+    styles = part(written, "word/styles.xml")
+    for style_id in ("BodyText", "Heading1", "Heading2", "Heading3"):
+        rpr = styles.find(f"w:style[@w:styleId='{style_id}']/w:rPr", NS)
+        assert wval(rpr, "w:spacing") == "-5"
+    area_w_pt = profile.type_area_twips[0] / 20
+    pitch = profile.elements.body.size_pt + profile.char_spacing_twentieths / 20
+    assert int(area_w_pt // pitch) == 28
+    title = styles.find("w:style[@w:styleId='Title']/w:rPr", NS)
+    assert title.find("w:spacing", NS) is None
+
+
+def test_docgrid_method_writes_words_character_grid(tmp_path: Path):
+    prof = load_profile(PROFILE_PATH, {"grid": {"method": "docgrid"}})
+    out = write_docx(o.Document("标题", [o.Paragraph("正文")]), tmp_path / "g.docx", prof)
+    sect = part(out, "word/document.xml").find("w:body/w:sectPr", NS)
+    grid = sect.find("w:docGrid", NS)
+    assert (grid.get(w("type")), grid.get(w("charSpace"))) == ("linesAndChars", "-849")
+    body = part(out, "word/styles.xml").find("w:style[@w:styleId='BodyText']/w:rPr", NS)
+    assert body.find("w:spacing", NS) is None
 
 
 def test_char_space_gives_28_characters_per_line(profile: LayoutProfile):
@@ -345,7 +368,8 @@ def test_figure_is_centred_and_captioned_below(written: Path):
     assert int(extent.get("cx")) <= 156 * 36000
 
 
-def test_three_line_table_with_caption_above_and_consistent_widths(written: Path):
+def test_three_line_table_with_caption_above_and_consistent_widths(written: Path,
+                                                                   profile: LayoutProfile):
     items = body_items(written)
     i = next(i for i, e in enumerate(items) if e.tag == w("tbl"))
     caption, unit, tbl, note = items[i - 2], items[i - 1], items[i], items[i + 1]
@@ -374,7 +398,7 @@ def test_three_line_table_with_caption_above_and_consistent_widths(written: Path
         assert wval(tc, ".//w:r/w:rPr/w:rFonts", "eastAsia") == "黑体"
     for tc in rows[1].findall("w:tc", NS):
         assert wval(tc, ".//w:r/w:rPr/w:rFonts", "eastAsia") == "仿宋_GB2312"
-        assert wval(tc, ".//w:r/w:rPr/w:sz") == "28"
+        assert wval(tc, ".//w:r/w:rPr/w:sz") == str(profile.elements.table.half_points)
 
 
 def test_ragged_table_row_is_rejected(tmp_path: Path, profile):

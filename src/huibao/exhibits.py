@@ -81,12 +81,12 @@ def _cell(value: float | None, m: Metric) -> str:
 
 
 def change_cell(m: Metric) -> str:
-    """Year-on-year column: +1.2个百分点 for rates, +12.3% for amounts, 新增 from zero."""
+    """Year-on-year column: +1.2 (points) for rates, +12.3% for amounts, 新增 from zero."""
     if m.value is None or m.prev is None:
         return "—"
     delta = m.value - m.prev
     if m.ind.kind in ("rate", "rank"):
-        unit = "个百分点" if m.ind.kind == "rate" else "位"
+        unit = "" if m.ind.kind == "rate" else "位"  # rate points: see the table note
         text = phrasing.fmt_number(abs(delta), m.ind.decimals or 0)
     elif m.prev == 0:
         return "新增" if m.value > 0 else "持平"
@@ -106,7 +106,7 @@ def status_cell(m: Metric) -> str:
 
 def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: int) -> Table:
     """指标完成情况表: indicator, unit, last year, this year, change, target, status."""
-    columns = ["指标", "计量单位", f"{year - 1}年", f"{year}年", "较上年", "年度目标", "完成情况"]
+    columns = ["指标", "单位", f"{year - 1}年", f"{year}年", "较上年", "目标值", "完成情况"]
     rows = []
     for key in spec.indicators:
         m = metrics[key]
@@ -115,7 +115,8 @@ def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: i
             target = f"≤{target}"
         rows.append([m.name, m.ind.unit, _cell(m.prev, m), _cell(m.value, m), change_cell(m),
                      target, status_cell(m)])
-    notes = ["注：比率类指标的“较上年”为百分点差；“—”表示无对应数据或未设目标。"]
+    notes = ["注：比率类指标的“较上年”为百分点差，其他指标为增减百分比；"
+             "“—”表示无对应数据或未设目标。"]
     return Table(_caption(spec, unit=unit, year=year), columns, rows, notes=notes)
 
 

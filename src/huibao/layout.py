@@ -51,7 +51,7 @@ class Grid(_Model):
     lines: Annotated[int, Field(gt=0, le=100)] = 22
     chars: Annotated[int, Field(gt=0, le=100)] = 28
     line_pitch_pt: Positive = 28.95
-    method: Literal["docgrid", "fixed"] = "docgrid"
+    method: Literal["spacing", "docgrid", "fixed"] = "spacing"
 
 
 class Element(_Model):
@@ -208,6 +208,18 @@ class LayoutProfile(_Model):
     @property
     def line_pitch_twips(self) -> int:
         return round(self.grid.line_pitch_pt * TWIPS_PER_PT)
+
+    @property
+    def char_spacing_twentieths(self) -> int:
+        """Character spacing (``w:spacing``, 1/20 pt) of body-size styles for ``spacing``.
+
+        16 pt characters are 0.21 pt too wide for 28 a line (442.2 / 28 = 15.79 pt);
+        rounding down to −0.25 pt keeps the 28th character on the line. 0 for other methods.
+        """
+        if self.grid.method != "spacing":
+            return 0
+        pitch_pt = self.type_area_twips[0] / TWIPS_PER_PT / self.grid.chars
+        return math.floor((pitch_pt - self.elements.body.size_pt) * 20)
 
     @property
     def char_space(self) -> int:

@@ -71,7 +71,11 @@ class _Writer:
         """The element's faces, size and weight on a run, style or docDefaults."""
         latin, lang = el.latin or self.profile.latin_font, self.profile.language
         bold = el.bold if bold is None else bold
-        set_run_format(owner, el.font, latin, el.half_points, bold, lang=lang, complete=complete)
+        rpr = set_run_format(owner, el.font, latin, el.half_points, bold, lang=lang,
+                             complete=complete)
+        spacing = self.profile.char_spacing_twentieths
+        if complete and spacing and el.size_pt == self.profile.elements.body.size_pt:
+            put(rpr, "w:spacing", val=spacing)
 
     def _run(self, para: DocxParagraph, text: str, el: Element, bold: bool | None = None):
         run = para.add_run(text)
@@ -131,7 +135,7 @@ class _Writer:
             grid.set(qn("w:type"), "linesAndChars")
             grid.set(qn("w:linePitch"), str(p.line_pitch_twips))
             grid.set(qn("w:charSpace"), str(p.char_space))
-        else:
+        else:  # "spacing" and "fixed": a line grid only; "spacing" squeezes characters
             grid.set(qn("w:type"), "lines")
             grid.set(qn("w:linePitch"), str(p.line_pitch_twips))
 
@@ -344,12 +348,16 @@ class _Writer:
             self._para("Note Text", note, e.note)
 
     def _column_widths(self, tab: outline.Table) -> list[int]:
-        """Widths in twips proportional to each column's longest text, summing to the type area."""
+        """Widths in twips from each column's longest text plus cell padding (one em).
+
+        Long texts are capped at 8 ems so that the label column wraps rather than the
+        figures, which must never break inside a number.
+        """
         total = self.profile.type_area_twips[0]
         weights = []
         for c, name in enumerate(tab.columns):
             texts = [name, *(str(row[c]) for row in tab.rows)]
-            weights.append(min(max(max(_ems(s) for s in texts), 2.0), 16.0))
+            weights.append(min(max(max(_ems(s) for s in texts), 2.0), 8.0) + 1.0)
         widths = [int(total * w / sum(weights)) for w in weights]
         widths[-1] += total - sum(widths)
         return widths

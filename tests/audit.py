@@ -1,0 +1,140 @@
+"""Independent re-reading of the sample workbook and re-statement of the phrasing rules.
+
+Deliberately shares no code with huibao: it reads the workbook with openpyxl and the pack
+with yaml, recomputes derived rates and comparisons, and formats numbers by the rules of
+../shared/domain/phrasing.md, so that the document tests compare two implementations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import openpyxl
+import yaml
+
+
+def fmt(x: float, d: int) -> str:
+    q = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-d), rounding=ROUND_HALF_UP)
+    s = format(q, "f")
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+@dataclass
+class Ind:
+    key: str
+    name: str
+    unit: str
+    kind: str
+    decimals: int
+    hib: bool | None
+    target: float | None
+    word: str
+    derive: dict | None
+    group: str
+    required: bool
+
+
+def load_pack(root: Path) -> dict[str, Ind]:
+    data = yaml.safe_load((root / "templates/wenming_city/indicators.yaml").read_text("utf-8"))
+    dec = {"count": 0, "rank": 0, "bool": 0, "amount": 1, "score": 1, "rate": 1, "money": 2}
+    out = {}
+    for i in data["indicators"]:
+        out[i["key"]] = Ind(i["key"], i["name"], i["unit"], i["kind"],
+                            i.get("decimals", dec[i["kind"]]), i.get("higher_is_better"),
+                            i.get("target"), i.get("measure_word") or i["unit"], i.get("derive"),
+                            i["group"], i.get("required", False))
+    return out
+
+
+class Data:
+    """values[(unit, year, key)] and targets[(unit, year, key)] from the workbook."""
+
+    def __init__(self, path: Path, pack: dict[str, Ind]) -> None:
+        wb = openpyxl.load_workbook(path, data_only=True)
+        self.pack = pack
+        by_header = {f"{i.name}（{i.unit}）": i.key for i in pack.values()}
+        self.values = self._sheet(wb["指标数据"], by_header)
+        self.targets = self._sheet(wb["年度目标"], by_header)
+        ws = wb["荣誉"]
+        rows = list(ws.iter_rows(values_only=True))
+        self.honours = [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r[0]]
+        for (u, y) in {(u, y) for u, y, _ in self.values}:
+            for ind in pack.values():
+                d = ind.derive
+                if not d:
+                    continue
+                num, den = self.values.get((u, y, d["numerator"])), \
+                    self.values.get((u, y, d["denominator"]))
+                if num is not None and den:
+                    scale = d.get("denominator_scale", 1)
+                    self.values[(u, y, ind.key)] = num / (den * scale) * 100
+
+    @staticmethod
+    def _sheet(ws, by_header):
+        rows = list(ws.iter_rows(values_only=True))
+        head = next(i for i, r in enumerate(rows) if r and "单位" in r and "年度" in r)
+        headers = rows[head]
+        out = {}
+        for r in rows[head + 1:]:
+            if not r[0]:
+                continue
+            for h, v in zip(headers[2:], r[2:], strict=False):
+                if v is None or v == "":
+                    continue
+                out[(r[0], int(r[1]), by_header[h])] = {"是": 1.0, "否": 0.0}.get(v, v)
+        return out
+
+    def value(self, unit, year, key):
+        return self.values.get((unit, year, key))
+
+    def target(self, unit, year, key):
+        t = self.targets.get((unit, year, key))
+        return t if t is not None else self.pack[key].target
+
+
+def value_text(ind: Ind, v: float) -> str:
+    if ind.kind == "rate":
+        return fmt(v, ind.decimals) + "%"
+    if ind.unit == "万元":
+        if v < 1:
+            return fmt(v * 10000, 0) + "元"
+        if v >= 10000:
+            return fmt(v / 10000, 2) + "亿元"
+        return fmt(v, 2) + "万元"
+    if v >= 100000:
+        scaled = float(fmt(v / 10000, 1))
+        if abs(scaled * 10000 - v) / v <= 0.005:
+            return fmt(scaled, 1) + "万" + ind.word
+    return fmt(v, ind.decimals) + ind.word
+
+
+def favourable(ind: Ind, v: float, p: float) -> bool | None:
+    """True good move, False adverse, None neutral or flat at display precision."""
+    step = 10 ** -ind.decimals
+    if abs(v - p) < step / 2 or ind.hib is None:
+        return None
+    return (v > p) == ind.hib
+
+
+def change_text(ind: Ind, v: float, p: float) -> str:
+    d = v - p
+    if ind.kind == "rate":
+        r = fmt(abs(d), ind.decimals)
+        if float(r) == 0:
+            return "与上年持平"
+        return f"较上年{'提高' if d > 0 else '下降'}{r}个百分点"
+    if p == 0:
+        return f"较上年新增{value_text(ind, v)}"
+    if float(fmt(abs(d), ind.decimals)) == 0:
+        return "与上年持平"
+    pct = fmt(abs(d) / p * 100, 1)
+    return (f"较上年{'增加' if d > 0 else '减少'}{value_text(ind, abs(d))}，"
+            f"{'增长' if d > 0 else '下降'}{pct}%")
+
+
+def missed(ind: Ind, v: float, t: float | None) -> bool:
+    if t is None:
+        return False
+    return v > t if ind.hib is False else v < t

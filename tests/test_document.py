@@ -1,0 +1,257 @@
+"""Audit of generated 工作总结 documents against the input workbook.
+
+The documents are built through the library (the notebook path is covered by
+test_notebook.py); every number is re-derived by tests/audit.py, independently of huibao.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docx
+import pytest
+from audit import Data, change_text, favourable, fmt, load_pack, missed, value_text
+from docx.oxml.ns import qn
+
+from huibao import config, report, word
+from huibao.layout import load_profile
+
+YEAR = 2025
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@pytest.fixture(scope="module")
+def audit(root: Path, sample_path: Path) -> Data:
+    return Data(sample_path, load_pack(root))
+
+
+@pytest.fixture(scope="module")
+def built(root: Path, sample_path: Path, tmp_path_factory) -> dict[str, Path]:
+    inputs = report.load_inputs("wenming_city", sample_path, root)
+    profile = load_profile(config.layout_profile_path(root=root))
+    out = {}
+    for unit in ("示例县", "云溪区"):
+        folder = tmp_path_factory.mktemp(unit)
+        doc = report.build_document(inputs, unit, YEAR, folder / "figures", root=root,
+                                    doc_date="2025-12-26")
+        out[unit] = word.write_docx(doc, folder / "工作总结.docx", profile)
+    return out
+
+
+def _paragraphs(path: Path) -> list:
+    return docx.Document(str(path)).paragraphs
+
+
+def _prose(path: Path) -> str:
+    return "\n".join(p.text for p in _paragraphs(path))
+
+
+def _sections(path: Path) -> dict[str, str]:
+    """Level-1 section title → its text."""
+    out: dict[str, list[str]] = {"前言": []}
+    current = "前言"
+    for p in _paragraphs(path):
+        if p.style.name == "Heading 1":
+            current = p.text
+            out[current] = []
+        else:
+            out[current].append(p.text)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+PROSE_KEYS = [
+    "tasks_completed", "task_completion_rate", "supervision_ontime_rate", "public_ads",
+    "awareness_rate", "support_rate", "registered_volunteers", "volunteer_share", "good_people",
+    "rectification_drives", "blackspots_cleared", "illegal_structures_removed",
+    "street_light_on_rate", "night_lighting_intact_rate", "civil_units_named",
+    "civil_communities_named", "model_households", "creation_investment",
+    "complaints_closed_rate", "mock_eval_score_rate", "member_units", "tasks_assigned",
+    "superior_inspections", "inspection_first_places",
+]
+
+
+def test_every_indicator_value_in_prose_matches_the_workbook(built, audit) -> None:
+    text = _prose(built["示例县"])
+    for key in PROSE_KEYS:
+        ind = audit.pack[key]
+        v = audit.value("示例县", YEAR, key)
+        assert v is not None, key
+        assert value_text(ind, v) in text, f"{ind.name}: {value_text(ind, v)}"
+
+
+def test_every_stated_change_is_recomputed_from_this_and_last_year(built, audit) -> None:
+    sections = _sections(built["示例县"])
+    text = sections["前言"] + sections["一、主要工作及成效"]  # 成效: no adverse change here
+    checked = 0
+    for key, ind in audit.pack.items():
+        v, p = audit.value("示例县", YEAR, key), audit.value("示例县", YEAR - 1, key)
+        if v is None or p is None or ind.kind in ("bool", "rank"):
+            continue
+        for hit in re.finditer(re.escape(value_text(ind, v)) + "，(较上年|与上年)", text):
+            rest = text[hit.start(1):]
+            expected = change_text(ind, v, p)
+            assert rest.startswith(expected), f"{ind.name}: {rest[:30]} ≠ {expected}"
+            assert favourable(ind, v, p) is not False, f"adverse change in 成效: {ind.name}"
+            checked += 1
+    assert checked >= 15
+
+
+def test_problems_name_exactly_the_indicators_that_missed_or_worsened(built, audit) -> None:
+    problems = _sections(built["示例县"])["二、存在的问题"]
+    for key, ind in audit.pack.items():
+        v, p = audit.value("示例县", YEAR, key), audit.value("示例县", YEAR - 1, key)
+        if v is None or ind.kind in ("bool", "rank") or ind.group == "profile":
+            continue
+        bad = missed(ind, v, audit.target("示例县", YEAR, key)) or (
+            p is not None and favourable(ind, v, p) is False)
+        stated = f"{ind.name}为{value_text(ind, v)}" in problems
+        assert stated == bad, f"{ind.name}: adverse={bad}, stated={stated}"
+
+
+def test_target_gaps_are_recomputed(built, audit) -> None:
+    problems = _sections(built["示例县"])["二、存在的问题"]
+    seen = 0
+    for key, ind in audit.pack.items():
+        v, t = audit.value("示例县", YEAR, key), audit.target("示例县", YEAR, key)
+        if v is None or t is None or not missed(ind, v, t) or ind.hib is False:
+            continue
+        if ind.kind == "rate":
+            gap = f"低于{fmt(t, ind.decimals)}%的目标值{fmt(t - v, ind.decimals)}个百分点"
+        else:
+            gap = f"完成年度目标任务的{fmt(v / t * 100, 1)}%"
+        assert gap in problems, gap
+        seen += 1
+    assert seen >= 4
+
+
+def test_rank_and_honours_count_come_from_the_workbook(built, audit) -> None:
+    text = _prose(built["示例县"])
+    rank = int(audit.value("示例县", YEAR, "annual_rank"))
+    n = len({u for u, y, _ in audit.values if y == YEAR})
+    ordinal = "一二三四五六七八九十"[rank - 1]
+    assert f"在全市{n}个县（区）中排名第{ordinal}" in text
+    count = sum(1 for h in audit.honours if h["单位"] == "示例县" and h["年度"] <= YEAR)
+    assert f"等{count}项荣誉" in text
+
+
+def test_no_number_in_prose_is_unexplained(built, audit) -> None:
+    """Every figure in the prose is a value, difference, ratio, gap, rank, count or date."""
+    unit, text = "示例县", _prose(built["示例县"])
+    first_year = min(y for _, y, _ in audit.values)
+    numbers: set[float] = {*range(first_year, YEAR + 2), 12, 26}
+    numbers.add(len({u for u, y, _ in audit.values if y == YEAR}))
+    numbers.add(sum(1 for h in audit.honours if h["单位"] == unit and h["年度"] <= YEAR))
+    for key in audit.pack:
+        v, p = audit.value(unit, YEAR, key), audit.value(unit, YEAR - 1, key)
+        t = audit.target(unit, YEAR, key)
+        for x in (v, p, t):
+            if x is not None:
+                numbers.add(x)
+        if v is not None and p is not None:
+            numbers.add(abs(v - p))
+            if p:
+                numbers.add(abs(v - p) / p * 100)
+        if v is not None and t:
+            numbers |= {abs(v - t), v / t * 100}
+    allowed = {fmt(x, d) for x in numbers for d in (0, 1, 2)}
+    found = re.findall(r"\d+(?:\.\d+)?", text)
+    unexplained = [f for f in found if f not in allowed]
+    assert not unexplained, unexplained
+    assert len(found) > 60
+
+
+def test_table_rows_match_the_workbook(built, audit) -> None:
+    table = docx.Document(str(built["示例县"])).tables[0]
+    header = [c.text for c in table.rows[0].cells]
+    assert header[2:4] == [f"{YEAR - 1}年", f"{YEAR}年"]
+    by_name = {i.name: i for i in audit.pack.values()}
+    for row in table.rows[1:]:
+        cells = [c.text for c in row.cells]
+        ind = by_name[cells[0]]
+        v = audit.value("示例县", YEAR, ind.key)
+        assert cells[3] == fmt(v, ind.decimals)
+        p = audit.value("示例县", YEAR - 1, ind.key)
+        d = v - p
+        if ind.kind == "rate":
+            size = fmt(abs(d), ind.decimals)
+        elif p == 0:
+            size = None
+        else:
+            size = fmt(abs(d) / p * 100, 1) + "%"
+        if size is None:
+            assert cells[4] == ("新增" if v > 0 else "持平")
+        elif float(size.rstrip("%")) == 0:
+            assert cells[4] == "持平"
+        else:
+            assert cells[4] == ("+" if d > 0 else "-") + size, ind.name
+        t = audit.target("示例县", YEAR, ind.key)
+        if t is not None:
+            assert cells[6] == ("未达目标" if missed(ind, v, t) else "达到目标"), ind.name
+
+
+def test_missing_values_show_markers_and_optional_sentences_are_dropped(built) -> None:
+    text = _prose(built["云溪区"])
+    assert "创建知晓率达到【待填：创建知晓率】" in text  # required: frame kept
+    assert "身边好人" not in text.split("二、存在的问题")[0].replace("“身边好人”和道德模范", "")
+    assert "推荐“身边好人”和道德模范" not in text  # optional: sentence dropped
+    cells = [c.text for r in docx.Document(str(built["云溪区"])).tables[0].rows for c in r.cells]
+    assert "【待填】" in cells
+    assert "【待填" not in _prose(built["示例县"])
+
+
+@pytest.mark.parametrize("unit", ["示例县", "云溪区"])
+def test_no_leaked_placeholder_anywhere_in_the_package(built, unit) -> None:
+    d = docx.Document(str(built[unit]))
+    texts = [p.text for p in d.paragraphs]
+    texts += [c.text for t in d.tables for r in t.rows for c in r.cells]
+    for s in d.sections:
+        texts += [p.text for p in s.footer.paragraphs + s.even_page_footer.paragraphs]
+    blob = "\n".join(texts)
+    for leak in ("None", "nan", "NaN", "inf", "{{", "}}", "××", "XX", "20xx", "___"):
+        assert leak not in blob, leak
+
+
+def test_heading_sequence_is_numbered_by_level(built) -> None:
+    paras = _paragraphs(built["示例县"])
+    h1 = [p.text for p in paras if p.style.name == "Heading 1"]
+    assert h1 == ["一、主要工作及成效", "二、存在的问题", "三、下一步工作打算"]
+    h2 = [p.text[:3] for p in paras if p.style.name == "Heading 2"]
+    assert h2 == ["（一）", "（二）", "（三）", "（四）", "（五）", "（六）"]
+    h3 = [p.runs[0].text for p in paras if p.style.name == "Heading 3"]
+    assert h3 == ["1.集中整治扎实有力。", "2.城市功能持续完善。"]
+
+
+def test_captions_number_figures_below_and_tables_above(built) -> None:
+    body = docx.Document(str(built["示例县"])).element.body
+    items = []
+    for el in body:
+        if el.tag == f"{W}tbl":
+            items.append("TABLE")
+        elif el.tag == f"{W}p":
+            text = "".join(t.text or "" for t in el.iter(f"{W}t"))
+            if el.findall(f".//{W}drawing"):
+                items.append("DRAWING")
+            elif re.match(r"^(图|表)\d+", text):
+                items.append(text.split("\u3000")[0].split(" ")[0])
+    figs = [i for i, x in enumerate(items) if x.startswith("图")]
+    assert [items[i] for i in figs] == ["图1", "图2", "图3"]
+    assert all(items[i - 1] == "DRAWING" for i in figs)
+    t = items.index("TABLE")
+    assert items[t - 1] == "表1"
+
+
+def test_every_run_has_an_east_asian_font(built) -> None:
+    d = docx.Document(str(built["示例县"]))
+    for p in d.paragraphs:
+        for r in p.runs:
+            if not r.text:
+                continue  # picture runs carry no text
+            fonts = r._element.find(qn("w:rPr") + "/" + qn("w:rFonts"))
+            assert fonts is not None and fonts.get(qn("w:eastAsia")), (p.text[:20], r.text)
+
+
+def test_signature_and_date_close_the_document(built) -> None:
+    paras = [p for p in _paragraphs(built["示例县"]) if p.text.strip()]
+    assert paras[-2].text.strip() == "示例县创建全国文明城市工作指挥部办公室"
+    assert paras[-1].text.strip() == "2025年12月26日"
