@@ -9,6 +9,7 @@ naming the cell.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,22 @@ def notebook_for(document: str, root: Path) -> Path:
     return config.notebooks_dir(root) / f"{name}.ipynb"
 
 
+def _quiet_kernel_manager() -> type:
+    """A kernel manager whose kernel's own stderr (ipykernel's TCP warning) is discarded.
+
+    Cell output still arrives through the messaging channels; only the kernel process's
+    log lines are dropped, so the analyst's terminal shows our messages alone.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):  # type: ignore[override]
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super().start_kernel(**kw)
+
+    return QuietKernelManager
+
+
 def run_unit(unit: str, year: int, campaign: str, *, data_path: str, document: str = "工作总结",
              doc_date: str | dt.date | None = None, root: Path | None = None,
              timeout: int = 600) -> RunResult:
@@ -58,6 +75,7 @@ def run_unit(unit: str, year: int, campaign: str, *, data_path: str, document: s
             str(source), str(executed), parameters=parameters, cwd=str(root),
             kernel_name="python3", progress_bar=False, log_output=False,
             execution_timeout=timeout, report_mode=False,
+            kernel_manager_class=_quiet_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         raise RunError(unit, source.name, f"{exc.ename}: {exc.evalue}",

@@ -402,6 +402,12 @@ def build_docx(doc: outline.Document, profile: LayoutProfile) -> DocxDocument:
     return writer.docx
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_docx(doc: outline.Document, path: Path, profile: LayoutProfile) -> Path:
     """Write ``doc`` to ``path`` atomically and return ``path``.
 
@@ -415,6 +421,7 @@ def write_docx(doc: outline.Document, path: Path, profile: LayoutProfile) -> Pat
     os.close(fd)
     try:
         document.save(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
