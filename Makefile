@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LAB_STAMP := $(LAB)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint lab sample-data render-deps clean
+.PHONY: help demo test lint lab sample-data notebook-outputs render-deps clean
 
 help: ## 列出可用命令
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ lab: $(LAB_STAMP) ## 打开 JupyterLab（独立环境 .venv-lab）
 
 sample-data: $(STAMP) ## 由固定随机种子重新生成 data/ 中的样例工作簿
 	$(BIN)/python scripts/make_sample_data.py
+
+notebook-outputs: $(STAMP) ## 重新执行 notebook 并记录 nbval 比对的输出（有意修改后使用）
+	$(BIN)/python scripts/record_notebook_outputs.py
 
 render-deps: ## 安装 PDF 渲染检查所需的 LibreOffice 与 poppler（需要 root，可选）
 	scripts/install-render-deps.sh
