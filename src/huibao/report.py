@@ -153,7 +153,9 @@ def headline(inputs: Inputs, unit: str, year: int) -> str:
         line = f"{m.name}：{qty(m)}"
         if m.target is not None and m.value is not None:
             status = "达标" if m.met else "未达标"
-            line += f"（目标{phrasing.fmt_number(m.target, m.ind.decimals or 0)}，{status}）"
+            unit = "%" if m.ind.kind == "rate" else m.ind.word
+            target = phrasing.fmt_number(m.target, m.ind.decimals or 0)
+            line += f"（目标{target}{unit}，{status}）"
         lines.append(line)
     return "\n".join(lines)
 
