@@ -7,7 +7,7 @@ runner only executes the notebook. Nothing here knows about fonts or page layout
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -67,7 +67,19 @@ def key_table(inputs: Inputs, unit: str, year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _problems(ms: dict[str, Metric], pack: Pack, year: int) -> list[dict]:
+def _next_targets(inputs: Inputs, unit: str, year: int) -> dict[str, float]:
+    """Next year's targets for plans: the workbook's 年度目标 for year + 1, else pack standards.
+
+    A unit's own target for this year is never carried forward as next year's.
+    """
+    t = inputs.workbook.targets
+    rows = t[(t["unit"] == unit) & (t["year"] == year + 1)]
+    out = {i.key: i.target for i in inputs.pack.indicators if i.target is not None}
+    out.update(dict(zip(rows["key"], rows["target"], strict=True)))
+    return out
+
+
+def _problems(ms: dict[str, Metric], pack: Pack, next_targets: dict[str, float]) -> list[dict]:
     """Adverse metrics grouped by section, in pack order, with their gap sentences."""
     out = []
     for group in pack.groups:
@@ -76,12 +88,13 @@ def _problems(ms: dict[str, Metric], pack: Pack, year: int) -> list[dict]:
             continue
         targets = []
         for m in bad:
-            if m.target is None:
+            goal = next_targets.get(m.key)
+            if goal is None:
                 continue
-            if m.relation == "cap" and m.target == 0:
+            if m.relation == "cap" and goal == 0:
                 targets.append(f"杜绝{m.name}发生")
             else:
-                targets.append(f"{m.name}{target_level(m)}")
+                targets.append(f"{m.name}{target_level(replace(m, target=goal))}")
         out.append({"group": group.key, "title": group.title, "metrics": bad,
                     "sentences": [problem(m) for m in bad], "targets": targets})
     return out
@@ -115,7 +128,7 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None) -> d
         "honours_all": honours.to_dict("records"),
         "honours_year": honours[honours["year"] == year].to_dict("records"),
         "guiding": guiding_text(year, root),
-        "problems": _problems(ms, pack, year),
+        "problems": _problems(ms, pack, _next_targets(inputs, unit, year)),
         "zero_incidents": _zero_incidents(ms),
     }
 

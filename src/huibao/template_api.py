@@ -112,7 +112,8 @@ def rank_of(m: Metric, n: int, scope: str = "全市", noun: str = "") -> str:
     if m.value is None:
         return f"年度排名{phrasing.missing(m.name)}" if m.required else ""
     field = f"{scope}{n}个{noun}中" if noun else scope
-    return phrasing.rank(int(m.value), n, scope=field).text
+    phrase = phrasing.rank(int(m.value), n, scope=field)
+    return "" if phrase.flag == "adverse" else phrase.text  # bottom half: not a headline
 
 
 def rank_change(m: Metric) -> str:
@@ -133,6 +134,8 @@ def honours_summary(honours: list[dict], noun: str = "项荣誉") -> str:
     titles = [h["title"] for h in ordered]
     if not titles:
         return ""
+    if len(titles) == 1:
+        return f"荣获“{titles[0]}”称号"
     listing = phrasing.enum_list(titles[:3], noun=noun, n=len(titles), quote=True)
     return f"先后荣获{listing}"
 

@@ -1,0 +1,65 @@
+"""Report assembly rules seen across units and years (first year, plans, honours, rank)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from huibao import report
+
+from audit import Data, fmt, load_pack
+
+
+@pytest.fixture(scope="module")
+def inputs(root: Path, sample_path: Path) -> report.Inputs:
+    return report.load_inputs("wenming_city", sample_path, root)
+
+
+@pytest.fixture(scope="module")
+def audit(root: Path, sample_path: Path) -> Data:
+    return Data(sample_path, load_pack(root))
+
+
+def _text(inputs, unit: str, year: int, tmp_path: Path) -> str:
+    return report.build_document(inputs, unit, year, tmp_path / f"{unit}{year}").text()
+
+
+def _plans(text: str) -> str:
+    return text.split("下一步工作打算", 1)[1]
+
+
+def test_first_year_builds_without_changes_or_leaks(inputs, tmp_path: Path) -> None:
+    text = _text(inputs, "示例县", 2021, tmp_path)
+    assert "较上年" not in text.split("存在的问题")[0]
+    assert "【待填：上年" not in text
+
+
+def test_plans_use_next_years_targets_never_this_years(inputs, audit, tmp_path: Path) -> None:
+    text = _plans(_text(inputs, "示例县", 2021, tmp_path))
+    nxt = audit.targets[("示例县", 2022, "creation_investment")]
+    assert f"创建资金投入达到{fmt(nxt, 2)}万元以上" in text
+    # 2025: no 2026 per-unit target in the workbook, so the missed 35 is not carried forward
+    text = _plans(_text(inputs, "示例县", 2025, tmp_path))
+    assert audit.targets[("示例县", 2025, "civil_units_named")] == 35
+    assert "新命名文明单位达到" not in text
+    assert "群众满意度达到90%以上" in text  # pack standard applies every year
+
+
+def test_single_honour_is_not_counted_as_a_list(inputs, audit, tmp_path: Path) -> None:
+    ones = [h for h in audit.honours if h["单位"] == "示例县" and h["年度"] <= 2021]
+    assert len(ones) == 1
+    text = _text(inputs, "示例县", 2021, tmp_path)
+    assert f"荣获“{ones[0]['称号']}”称号" in text and "1项荣誉" not in text
+
+
+def test_bottom_half_rank_is_not_a_headline(inputs, audit, tmp_path: Path) -> None:
+    assert audit.value("示例县", 2021, "annual_rank") > 4
+    assert "排名第" not in _text(inputs, "示例县", 2021, tmp_path).split("现将有关情况")[0]
+
+
+def test_unknown_year_is_a_clear_data_error(inputs, tmp_path: Path) -> None:
+    from huibao.errors import DataError
+
+    with pytest.raises(DataError, match="2030年"):
+        _text(inputs, "示例县", 2030, tmp_path)
