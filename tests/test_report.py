@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from audit import Data, fmt, load_pack
 
 from huibao import report
-
-from audit import Data, fmt, load_pack
 
 
 @pytest.fixture(scope="module")
