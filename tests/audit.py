@@ -120,7 +120,8 @@ def favourable(ind: Ind, v: float, p: float) -> bool | None:
 
 def change_text(ind: Ind, v: float, p: float) -> str:
     d = v - p
-    if ind.kind == "rate":
+    if ind.kind == "rate":  # points between the rates as printed
+        d = float(fmt(v, ind.decimals)) - float(fmt(p, ind.decimals))
         r = fmt(abs(d), ind.decimals)
         if float(r) == 0:
             return "与上年持平"
@@ -132,6 +133,11 @@ def change_text(ind: Ind, v: float, p: float) -> str:
     pct = fmt(abs(d) / p * 100, 1)
     return (f"较上年{'增加' if d > 0 else '减少'}{value_text(ind, abs(d))}，"
             f"{'增长' if d > 0 else '下降'}{pct}%")
+
+
+def gap_points(ind: Ind, v: float, t: float) -> str:
+    """Distance to a rate target, from the rate as printed."""
+    return fmt(abs(t - float(fmt(v, ind.decimals))), ind.decimals)
 
 
 def missed(ind: Ind, v: float, t: float | None) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from audit import Data, change_text, favourable, fmt, load_pack, missed, value_text
+from audit import Data, change_text, favourable, fmt, gap_points, load_pack, missed, value_text
 from docx.oxml.ns import qn
 
 from huibao import config, report, word
@@ -117,7 +117,7 @@ def test_target_gaps_are_recomputed(built, audit) -> None:
         if v is None or t is None or not missed(ind, v, t) or ind.hib is False:
             continue
         if ind.kind == "rate":
-            gap = f"低于{fmt(t, ind.decimals)}%的目标值{fmt(t - v, ind.decimals)}个百分点"
+            gap = f"低于{fmt(t, ind.decimals)}%的目标值{gap_points(ind, v, t)}个百分点"
         else:
             gap = f"完成年度目标任务的{fmt(v / t * 100, 1)}%"
         assert gap in problems, gap
@@ -173,14 +173,15 @@ def test_table_rows_match_the_workbook(built, audit) -> None:
         assert cells[3] == fmt(v, ind.decimals)
         p = audit.value("示例县", YEAR - 1, ind.key)
         d = v - p
-        if ind.kind == "rate":
+        if ind.kind == "rate":  # points between the printed (rounded) rates
+            d = float(fmt(v, ind.decimals)) - float(fmt(p, ind.decimals))
             size = fmt(abs(d), ind.decimals)
         elif p == 0:
             size = None
         else:
             size = fmt(abs(d) / p * 100, 1) + "%"
         if size is None:
-            assert cells[4] == ("新增" if v > 0 else "持平")
+            assert cells[4] == (f"+{fmt(v, ind.decimals)}" if v > 0 else "持平")
         elif float(size.rstrip("%")) == 0:
             assert cells[4] == "持平"
         else:

@@ -62,3 +62,18 @@ def test_unknown_year_is_a_clear_data_error(inputs, tmp_path: Path) -> None:
 
     with pytest.raises(DataError, match="2030年"):
         _text(inputs, "示例县", 2030, tmp_path)
+
+
+def test_document_date_must_belong_to_the_report_year(inputs, tmp_path: Path) -> None:
+    from huibao.errors import HuibaoError
+
+    with pytest.raises(HuibaoError, match="不符"):
+        report.build_document(inputs, "示例县", 2021, tmp_path / "d", doc_date="2025-12-26")
+
+
+def test_params_pick_the_date_of_the_requested_year(root: Path) -> None:
+    from huibao.params import merged
+
+    assert str(merged(root / "params", "wenming_city", "示例县", {"year": 2025})["doc_date"]) \
+        == "2025-12-26"
+    assert merged(root / "params", "wenming_city", "示例县", {"year": 2022})["doc_date"] is None

@@ -18,6 +18,8 @@ from huibao.outline import Block, Figure, Table
 from huibao.schema import ChartSpec, Pack, TableSpec
 
 TABLE_MISSING = "【待填】"
+NOT_COLLECTED = "—"  # the year lies outside the workbook: nothing was to be filled
+MIN_TREND_YEARS = 2
 
 
 def _caption(spec: ChartSpec | TableSpec, **fields: object) -> str:
@@ -35,8 +37,10 @@ def trend_frame(facts: pd.DataFrame, pack: Pack, unit: str, keys: list[str],
 
 
 def _trend(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: int,
-           folder: Path, font: FontChoice) -> Figure:
+           folder: Path, font: FontChoice) -> Figure | None:
     frame = trend_frame(facts, pack, unit, spec.indicators, year)
+    if len(frame.index) < MIN_TREND_YEARS:
+        return None  # a single year is not a trend
     path = charts.trend_chart(frame, folder / f"{spec.key}.png", ylabel=spec.ylabel, font=font,
                               decimals=pack.indicator(spec.indicators[0]).decimals)
     first, last = int(frame.index.min()), int(frame.index.max())
@@ -58,13 +62,17 @@ def _compare(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: 
 
 
 def _completion(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: int,
-                folder: Path, font: FontChoice) -> Figure:
+                folder: Path, font: FontChoice) -> Figure | None:
     rows = facts[(facts["unit"] == unit) & (facts["year"] == year)].set_index("key")
     labels, ratios = [], []
     for key in spec.indicators:
+        if pack.indicator(key).kind in ("rate", "score"):
+            continue  # rates compare in points, not as a share of their target
         if key in rows.index and pd.notna(rows.at[key, "completion"]):
             labels.append(pack.indicator(key).name)
             ratios.append(float(rows.at[key, "completion"]))
+    if not labels:
+        return None
     path = charts.completion_chart(labels, ratios, folder / f"{spec.key}.png", font=font)
     return Figure(path, _caption(spec, unit=unit, year=year))
 
@@ -84,12 +92,12 @@ def change_cell(m: Metric) -> str:
     """Year-on-year column: +1.2 (points) for rates, +12.3% for amounts, 新增 from zero."""
     if m.value is None or m.prev is None:
         return "—"
-    delta = m.value - m.prev
+    delta = m.shown(m.value) - m.shown(m.prev)
     if m.ind.kind in ("rate", "rank"):
         unit = "" if m.ind.kind == "rate" else "位"  # rate points: see the table note
         text = phrasing.fmt_number(abs(delta), m.ind.decimals or 0)
     elif m.prev == 0:
-        return "新增" if m.value > 0 else "持平"
+        return f"+{phrasing.fmt_number(m.value, m.ind.decimals or 0)}" if m.value > 0 else "持平"
     else:
         unit = "%"
         text = phrasing.fmt_number(abs(delta) / m.prev * 100, 1)
@@ -104,16 +112,18 @@ def status_cell(m: Metric) -> str:
     return "达到目标" if m.met else "未达目标"
 
 
-def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: int) -> Table:
+def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: int,
+                 has_prev_year: bool = True) -> Table:
     """指标完成情况表: indicator, unit, last year, this year, change, target, status."""
     columns = ["指标", "单位", f"{year - 1}年", f"{year}年", "较上年", "目标值", "完成情况"]
     rows = []
     for key in spec.indicators:
         m = metrics[key]
         target = "—" if m.target is None else phrasing.fmt_number(m.target, m.ind.decimals or 0)
-        if m.target is not None and m.relation == "cap":
+        if m.target is not None and m.relation == "cap" and m.target != 0:
             target = f"≤{target}"
-        rows.append([m.name, m.ind.unit, _cell(m.prev, m), _cell(m.value, m), change_cell(m),
+        prev = _cell(m.prev, m) if has_prev_year else NOT_COLLECTED
+        rows.append([m.name, m.ind.unit, prev, _cell(m.value, m), change_cell(m),
                      target, status_cell(m)])
     notes = ["注：比率类指标的“较上年”为百分点差，其他指标为增减百分比；"
              "“—”表示无对应数据或未设目标。"]
@@ -121,12 +131,17 @@ def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: i
 
 
 def build_exhibits(pack: Pack, facts: pd.DataFrame, metrics: dict[str, Metric], unit: str,
-                   year: int, folder: Path, font: FontChoice) -> dict[str, Block]:
-    """Render every chart of the pack into ``folder`` and build its tables."""
+                   year: int, folder: Path, font: FontChoice) -> dict[str, Block | None]:
+    """Render every chart of the pack into ``folder`` and build its tables.
+
+    An exhibit that does not apply (a trend over one year, no quantity with a target)
+    maps to None, and the narrative leaves it out.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Block] = {}
+    out: dict[str, Block | None] = {}
     for spec in pack.exhibits.charts:
         out[spec.key] = _CHARTS[spec.kind](spec, pack, facts, unit, year, folder, font)
+    has_prev = bool((facts["year"] == year - 1).any())
     for tspec in pack.exhibits.tables:
-        out[tspec.key] = target_table(tspec, metrics, unit, year)
+        out[tspec.key] = target_table(tspec, metrics, unit, year, has_prev)
     return out

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from huibao.phrasing import is_missing
+from huibao.phrasing import fmt_number, is_missing
 from huibao.schema import Indicator, Pack
 
 
-def _num(v: object) -> float | None:
-    return None if is_missing(v) else float(v)  # type: ignore[arg-type]
+def _num(v: object, kind: str = "") -> float | None:
+    """A number from a frame cell; None when missing; ranks are whole positions."""
+    if is_missing(v):
+        return None
+    return float(int(v)) if kind == "rank" else float(v)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,13 @@ class Metric:
     def required(self) -> bool:
         return self.ind.required
 
+    def shown(self, v: float | None) -> float | None:
+        """``v`` as printed: rates and scores rounded to their decimals, so that a stated
+        difference always equals the difference of the stated figures."""
+        if v is None or self.ind.kind not in ("rate", "score"):
+            return v
+        return float(fmt_number(v, self.ind.decimals or 0))
+
     @property
     def adverse(self) -> bool:
         """Missed its target, or moved the wrong way (beyond display rounding)."""
@@ -75,15 +85,15 @@ def metrics_for(facts: pd.DataFrame, pack: Pack, unit: str, year: int) -> dict[s
         if ind.key not in rows.index:
             prev = prev_year["value"].get(ind.key) if ind.key in prev_year.index else None
             target = ind.target
-            out[ind.key] = Metric(ind, None, prev=_num(prev), target=target,
+            out[ind.key] = Metric(ind, None, prev=_num(prev, ind.kind), target=target,
                                   relation=ind.target_relation if target is not None else None)
             continue
         r = rows.loc[ind.key]
         met = None if pd.isna(r["met"]) else bool(r["met"])
         out[ind.key] = Metric(
             ind,
-            value=_num(r["value"]),
-            prev=_num(r["prev"]),
+            value=_num(r["value"], ind.kind),
+            prev=_num(r["prev"], ind.kind),
             target=_num(r["target"]),
             relation=None if pd.isna(r["relation"]) else str(r["relation"]),
             met=met,

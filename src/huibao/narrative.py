@@ -66,8 +66,11 @@ def check_leaks(text: str, template: str) -> None:
                                     f"…{text[start:hit.end() + 15]}…")
 
 
-def parse(text: str, exhibits: dict[str, Block]) -> list[Block]:
-    """Turn rendered markup into outline blocks; a run-in heading takes the next paragraph."""
+def parse(text: str, exhibits: dict[str, Block | None]) -> list[Block]:
+    """Turn rendered markup into outline blocks; a run-in heading takes the next paragraph.
+
+    An exhibit mapped to None does not apply to this unit-year and is left out.
+    """
     blocks: list[Block] = []
     para: list[str] = []
     pending: Heading | None = None
@@ -103,7 +106,8 @@ def parse(text: str, exhibits: dict[str, Block]) -> list[Block]:
             if key not in exhibits:
                 known = "、".join(exhibits) or "（无）"
                 raise RenderError("", f"模板引用了未定义的图表“{key}”（可用：{known}）")
-            blocks.append(exhibits[key])
+            if exhibits[key] is not None:
+                blocks.append(exhibits[key])
         else:
             para.append(line)
     flush()

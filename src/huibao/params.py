@@ -34,4 +34,6 @@ def merged(params_dir: Path, campaign: str, unit: str, overrides: dict) -> dict:
     out = _read(folder / "defaults.yaml")
     out.update(_read(folder / f"{safe_name(unit)}.yaml"))
     out.update({k: v for k, v in overrides.items() if v is not None})
+    if isinstance(out.get("doc_date"), dict):  # dated per year: {2025: 2025-12-26}
+        out["doc_date"] = out["doc_date"].get(out.get("year"))
     return out

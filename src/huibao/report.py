@@ -96,7 +96,8 @@ def _problems(ms: dict[str, Metric], pack: Pack, next_targets: dict[str, float])
             else:
                 targets.append(f"{m.name}{target_level(replace(m, target=goal))}")
         out.append({"group": group.key, "title": group.title, "metrics": bad,
-                    "sentences": [problem(m) for m in bad], "targets": targets})
+                    "sentences": ["，".join(x for x in (m.ind.gap, problem(m)) if x) for m in bad],
+                    "targets": targets})
     return out
 
 

@@ -49,6 +49,7 @@ class Indicator(BaseModel):
     parent: str | None = None
     derive: Derive | None = None
     required: bool = False
+    gap: str | None = None
 
     @model_validator(mode="after")
     def _defaults(self) -> Indicator:

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from huibao import phrasing
+from huibao.errors import HuibaoError
 from huibao.facts import Metric
 
 _LEVEL_ORDER = {"国家级": 0, "省级": 1, "市级": 2, "县级": 3}
@@ -26,6 +27,9 @@ def qty(m: Metric) -> str:
         return phrasing.fmt_pct(m.value, ind.decimals or 0)
     if ind.kind == "bool":
         return "是" if m.value else "否"
+    if ind.kind == "rank":
+        pos = int(m.value)
+        return f"第{phrasing.cn_num(pos, 'ordinal')}位" if pos <= 10 else f"第{pos}位"
     return phrasing.fmt_qty(m.value, ind.unit, measure_word=ind.measure_word,
                             decimals=ind.decimals or 0)
 
@@ -37,7 +41,10 @@ def _pct_decimals(m: Metric) -> int:
 
 def _change(m: Metric, style: str) -> phrasing.Phrase:
     ind = m.ind
-    return phrasing.change(m.value, m.prev, kind=ind.kind, higher_is_better=ind.higher_is_better,
+    value, prev = m.shown(m.value), m.shown(m.prev)
+    if ind.kind == "rank" and value is not None and prev is not None:
+        value, prev = int(value), int(prev)  # positions are whole numbers
+    return phrasing.change(value, prev, kind=ind.kind, higher_is_better=ind.higher_is_better,
                            unit=ind.unit, measure_word=ind.measure_word,
                            decimals=_pct_decimals(m), abs_decimals=ind.decimals or 0,
                            style=style, label=ind.name)
@@ -61,7 +68,7 @@ def change_any(m: Metric, style: str = "较上年") -> str:
 
 def _target(m: Metric) -> phrasing.Phrase:
     ind = m.ind
-    return phrasing.target_completion(m.value, m.target, kind=ind.kind,
+    return phrasing.target_completion(m.shown(m.value), m.target, kind=ind.kind,
                                       higher_is_better=ind.higher_is_better, unit=ind.unit,
                                       measure_word=ind.measure_word,
                                       decimals=_pct_decimals(m), label=ind.name)
@@ -89,8 +96,16 @@ def target_level(m: Metric) -> str:
                           decimals=ind.decimals or 0, relation=relation)
 
 
-def clause(m: Metric, lead: str, *, with_change: bool = True, with_target: bool = False) -> str:
-    """``lead`` + value [+ change] [+ target]; "" when an optional value is missing."""
+def clause(m: Metric, lead: str, *, verb: str = "", with_change: bool = True,
+           with_target: bool = False) -> str:
+    """``lead`` + verb + value [+ change] [+ target]; "" when an optional value is missing.
+
+    ``verb`` 达到 claims an achievement, so it becomes the neutral 为 when the value
+    missed its target (the gap itself is stated in 存在的问题).
+    """
+    if verb == "达到" and m.met is False:
+        verb = "为"
+    lead = lead + verb
     if m.value is None:
         return f"{lead}{phrasing.missing(m.name)}" if m.required else ""
     parts = [f"{lead}{qty(m)}"]
@@ -158,6 +173,11 @@ def date_of(value: str | dt.date | None, year: int) -> dt.date:
     """A document date from a parameter (ISO string or date); defaults to 31 December."""
     if value is None or value == "":
         return dt.date(year, 12, 31)
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise HuibaoError(f"成文日期“{value}”无法识别，应写成 {year}-12-31 的形式。") from None
+    if day.year not in (year, year + 1):
+        raise HuibaoError(f"成文日期{day.isoformat()}与总结年度{year}年不符"
+                          f"（应在{year}年或{year + 1}年）。")
+    return day
