@@ -61,3 +61,19 @@ def test_page_numbers_are_dashed_and_alternate_sides(pdf: Path) -> None:
     assert re.fullmatch(r"\s*—\s?1\s?—\s*", first)
     assert re.fullmatch(r"\s*—\s?2\s?—\s*", second)
     assert len(first) - len(first.lstrip()) > len(second) - len(second.lstrip())  # odd right
+
+
+def test_signature_and_date_follow_gbt9704_geometry(pdf: Path) -> None:
+    """署名 ends 2 characters from the right edge; the date starts 2 characters right of it."""
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    xml = subprocess.run(["pdftotext", "-bbox", "-f", str(pages), "-l", str(pages), str(pdf),
+                          "-"], capture_output=True, text=True, check=True).stdout
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>([^<]+)<',
+                       xml)
+    sig = next(w for w in words if w[3].endswith("办公室"))
+    date = min((w for w in words if float(w[1]) > float(sig[1]) + 5), key=lambda w: float(w[0]))
+    char = 16.0
+    left_margin, area = 28 / 25.4 * 72, 156 / 25.4 * 72
+    assert abs((left_margin + area - float(sig[2])) - 2 * char) < 2.5
+    assert abs((float(date[0]) - float(sig[0])) - 2 * char) < 2.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,30 @@ def test_params_pick_the_date_of_the_requested_year(root: Path) -> None:
     assert str(merged(root / "params", "wenming_city", "示例县", {"year": 2025})["doc_date"]) \
         == "2025-12-26"
     assert merged(root / "params", "wenming_city", "示例县", {"year": 2022})["doc_date"] is None
+
+
+def test_every_unit_and_year_builds_and_never_claims_a_missed_target(inputs, audit,
+                                                                      tmp_path: Path) -> None:
+    """All 8 sample units × 5 years; in 成效, 达到X is never said of a value below target."""
+    units = sorted({u for u, _, _ in audit.values})
+    for unit in units:
+        for year in range(2021, 2026):
+            text = _text(inputs, unit, year, tmp_path)
+            achievements = text.split("存在的问题")[0]
+            for key, ind in audit.pack.items():
+                v = audit.value(unit, year, key)
+                if v is None or ind.kind != "rate":
+                    continue
+                t = audit.target(unit, year, key)
+                if t is None or v >= t:
+                    continue
+                claim = f"达到{fmt(v, ind.decimals)}%"
+                for hit in re.finditer(re.escape(claim), achievements):
+                    before = achievements[max(0, hit.start() - 3):hit.start()]
+                    assert before != ind.name[-3:], (unit, year, key)
+            assert "【待填" not in text or unit == "云溪区", (unit, year)
+
+
+def test_zero_incidents_use_unambiguous_labels(inputs, tmp_path: Path) -> None:
+    text = _text(inputs, "示例县", 2024, tmp_path)
+    assert "全年实现了无重大安全事故和刑事案件、无越级和集体上访" in text

@@ -415,20 +415,19 @@ def signature_block(path: Path) -> tuple[etree._Element, etree._Element, etree._
     return ps[-3], ps[-2], ps[-1]
 
 
-def test_signature_right_aligned_and_date_shifted_two_characters(written: Path):
+def test_signature_right_aligned_and_date_shifted_two_characters(written: Path,
+                                                                 profile: LayoutProfile):
     blank, sig, date = signature_block(written)
     assert text(blank) == ""
     assert text(sig) == SIGNATORY
     assert text(date) == "2025年1月5日"  # no zero padding
-    for p in (sig, date):
-        assert wval(p, "w:pPr/w:jc") == "right"
-    sig_right = int(wval(sig, "w:pPr/w:ind", "right"))
-    date_right = int(wval(date, "w:pPr/w:ind", "right"))
-    assert sig_right == 640
-    # 17 characters of 署名; the date is 3 + 6 half-width digits = 6 characters wide.
-    assert date_right == (17 - 6) * 320
-    sig_start, date_start = sig_right + 17 * 320, date_right + 6 * 320
-    assert sig_start - date_start == 640
+    pitch = 320 - 5  # 16 pt less the −0.25 pt squeeze, twips
+    assert wval(sig, "w:pPr/w:jc") == "right"
+    assert int(wval(sig, "w:pPr/w:ind", "right")) == 2 * pitch
+    sig_start = profile.type_area_twips[0] - 2 * pitch - 17 * pitch  # 17 CJK characters
+    assert wval(date, "w:pPr/w:jc") == "left"
+    assert int(wval(date, "w:pPr/w:ind", "left")) == sig_start + 2 * pitch
+    assert int(wval(date, "w:pPr/w:ind", "firstLine")) == 0
 
 
 def test_a_date_longer_than_the_signatory_keeps_the_two_character_space(tmp_path: Path, profile):
@@ -436,9 +435,11 @@ def test_a_date_longer_than_the_signatory_keeps_the_two_character_space(tmp_path
     path = write_docx(doc, tmp_path / "s.docx", profile)
     _, sig, date = signature_block(path)
     assert text(date) == "2025年12月31日"
-    assert int(wval(date, "w:pPr/w:ind", "right")) == 640
+    pitch = 315
+    assert wval(date, "w:pPr/w:jc") == "right"
+    assert int(wval(date, "w:pPr/w:ind", "right")) == 2 * pitch
     # date 7 characters wide, 署名 3: 署名 starts 2 characters left of the date.
-    assert int(wval(sig, "w:pPr/w:ind", "right")) == (2 + 7 + 2 - 3) * 320
+    assert int(wval(sig, "w:pPr/w:ind", "right")) == (2 + 7 + 2 - 3) * pitch
 
 
 # -- properties, atomicity, determinism -----------------------------------------------

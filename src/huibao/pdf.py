@@ -60,6 +60,7 @@ def to_pdf(documents: list[Path], out_dir: Path, timeout: int = 300) -> list[Pat
     binary = soffice()
     if binary is None:
         raise HuibaoError(INSTALL_HINT)
+    out_dir, documents = Path(out_dir), [Path(d) for d in documents]
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="huibao-lo-") as tmp:
         work = Path(tmp)

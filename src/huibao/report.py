@@ -102,7 +102,7 @@ def _problems(ms: dict[str, Metric], pack: Pack, next_targets: dict[str, float])
 
 
 def _zero_incidents(ms: dict[str, Metric]) -> str:
-    names = [m.name for m in ms.values()
+    names = [m.ind.zero_label or m.name for m in ms.values()
              if m.ind.higher_is_better is False and m.ind.kind == "count"
              and m.value == 0 and m.relation == "cap" and m.target == 0]
     return phrasing.zero_incident(names) if names else ""

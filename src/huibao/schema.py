@@ -50,6 +50,7 @@ class Indicator(BaseModel):
     derive: Derive | None = None
     required: bool = False
     gap: str | None = None
+    zero_label: str | None = None
 
     @model_validator(mode="after")
     def _defaults(self) -> Indicator:

@@ -363,20 +363,34 @@ class _Writer:
         return widths
 
     def signature(self, sig: outline.Signature) -> None:
-        """GB/T 9704 7.3.5.2: 署名 right space 2, date's first character 2 to its right."""
+        """GB/T 9704 7.3.5.2: 署名 right space 2, date's first character 2 to its right.
+
+        The 署名 is right-aligned (its width does not matter); the date is left-indented
+        from the 署名's start, computed from the 署名 alone, which is all CJK and so of
+        exact width. Only a date longer than that room falls back to the 2-character
+        right space. Widths use the squeezed body pitch (``grid.method: spacing``).
+        """
         p, body = self.profile, self.profile.elements.body
         rules = p.signature
         for _ in range(rules.blank_lines_before):
             self.docx.add_paragraph(style="Normal")
         date = format_date(sig.date)
-        s_len, d_len = _ems(sig.signatory), _ems(date)
-        sig_right = rules.right_space_chars
-        date_right = sig_right + s_len - rules.date_shift_chars - d_len
-        if date_right < rules.right_space_chars:  # longer date keeps the 2-character space
-            date_right = rules.right_space_chars
-            sig_right = date_right + d_len + rules.date_shift_chars - s_len
-        for text, right in ((sig.signatory, sig_right), (date, date_right)):
-            self._para("Normal", text, body, align="right", right=round(right * body.char_twips))
+        pitch = body.char_twips + p.char_spacing_twentieths  # one CJK character, twips
+        area = p.type_area_twips[0]
+        sig_right = round(rules.right_space_chars * pitch)
+        sig_start = area - sig_right - round(_ems(sig.signatory) * pitch)
+        date_left = sig_start + round(rules.date_shift_chars * pitch)
+        date_w = round(_ems(date) * pitch)
+        if date_left + date_w <= area - sig_right:
+            self._para("Normal", sig.signatory, body, align="right", right=sig_right)
+            self._para("Normal", date, body, align="left", left=date_left, first_line=0)
+            return
+        # A longer date keeps the 2-character right space; the 署名 moves left so that it
+        # still starts 2 characters before the date.
+        shift = round(rules.date_shift_chars * pitch)
+        right = sig_right + date_w + shift - round(_ems(sig.signatory) * pitch)
+        self._para("Normal", sig.signatory, body, align="right", right=right)
+        self._para("Normal", date, body, align="right", right=sig_right)
 
 
 _BLOCKS = {
