@@ -72,7 +72,8 @@ def test_signature_and_date_follow_gbt9704_geometry(pdf: Path) -> None:
     words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>([^<]+)<',
                        xml)
     sig = next(w for w in words if w[3].endswith("办公室"))
-    date = min((w for w in words if float(w[1]) > float(sig[1]) + 5), key=lambda w: float(w[0]))
+    below = [w for w in words if 5 < float(w[1]) - float(sig[1]) < 40]  # the next line only
+    date = min(below, key=lambda w: float(w[0]))
     char = 16.0
     left_margin, area = 28 / 25.4 * 72, 156 / 25.4 * 72
     assert abs((left_margin + area - float(sig[2])) - 2 * char) < 2.5
