@@ -69,3 +69,10 @@ def test_every_command_has_help_with_an_example_or_description() -> None:
         name = command.name or command.callback.__name__
         assert command.callback.__doc__, f"{name} has no help text"
         assert runner.invoke(app, [name, "--help"]).exit_code == 0
+
+
+def test_cli_checks_unit_and_year_before_starting_a_kernel(out: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--unit", "示例县", "--year", "2030"])
+    assert result.exit_code == 1
+    assert "没有2030年的指标数据" in result.output and "2025年" in result.output
+    assert not (out / "2030").exists()  # nothing written, not even an error notebook

@@ -261,18 +261,12 @@ def bar_compare(
                     color=MISSING_TEXT_COLOR,
                 )
         if target is not None:
-            ax.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2, zorder=4)
-            ax.annotate(
-                f"目标值 {fmt(target)}",
-                xy=(1.0, target),
-                xycoords=ax.get_yaxis_transform(),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="right",
-                va="bottom",
-                fontsize=VALUE_PT,
-                color=TARGET_COLOR,
-            )
+            # The label goes in a legend at the upper right, where bars sorted high to low
+            # leave room, instead of on the line next to bar values.
+            line = ax.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2,
+                              zorder=4)
+            ax.legend([line], [f"目标值{_plain(target)}"], loc="upper right", frameon=False,
+                      fontsize=VALUE_PT, labelcolor=TARGET_COLOR)
         ax.set_xticks(xs, [lab for lab, _ in pairs])
         ax.set_xlim(-0.6, len(pairs) - 0.4)
         ax.tick_params(axis="x", length=0)
@@ -559,11 +553,16 @@ def _is_whole(value: object) -> bool:
     return math.isfinite(f) and f == int(f)
 
 
+def _plain(v: float) -> str:
+    """A number without trailing zeros (13, 12.5), as the prose prints targets."""
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
 def _formatter(values: Sequence[float | None], decimals: int | None) -> Callable[[float], str]:
     finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     if decimals is None:
         decimals = 0 if all(v == int(v) for v in finite) else 1
-    return lambda v: f"{v:,.{decimals}f}"
+    return lambda v: f"{v:.{decimals}f}"  # no thousands separators, as in the prose
 
 
 def _plain(value: float) -> str:

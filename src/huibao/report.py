@@ -108,13 +108,21 @@ def _zero_incidents(ms: dict[str, Metric]) -> str:
     return phrasing.zero_incident(names) if names else ""
 
 
+def check_unit(inputs: Inputs, unit: str, year: int) -> dict[str, str]:
+    """The unit's 单位信息 row; DataError when the unit or its year is not in the workbook."""
+    info = inputs.workbook.unit_info(unit)
+    if not ((inputs.facts["unit"] == unit) & (inputs.facts["year"] == year)).any():
+        years = sorted(set(inputs.facts.loc[inputs.facts["unit"] == unit, "year"]))
+        have = "、".join(f"{y}年" for y in years) or "无"
+        raise DataError(f"单位“{unit}”没有{year}年的指标数据（已有：{have}）",
+                        file=inputs.workbook.path.name, sheet="指标数据")
+    return info
+
+
 def context(inputs: Inputs, unit: str, year: int, root: Path | None = None) -> dict:
     """Everything a narrative template may read for one unit-year."""
     pack, wb = inputs.pack, inputs.workbook
-    info = wb.unit_info(unit)
-    if not ((inputs.facts["unit"] == unit) & (inputs.facts["year"] == year)).any():
-        raise DataError(f"单位“{unit}”没有{year}年的指标数据", file=wb.path.name,
-                        sheet="指标数据")
+    info = check_unit(inputs, unit, year)
     ms = metrics_for(inputs.facts, pack, unit, year)
     region = info.get("self_ref", "")[1:] or info.get("unit_type", "")
     honours = wb.honours[(wb.honours["unit"] == unit) & (wb.honours["year"] <= year)]
