@@ -105,3 +105,21 @@ def test_every_unit_and_year_builds_and_never_claims_a_missed_target(inputs, aud
 def test_zero_incidents_use_unambiguous_labels(inputs, tmp_path: Path) -> None:
     text = _text(inputs, "示例县", 2024, tmp_path)
     assert "全年实现了无重大安全事故和刑事案件、无越级和集体上访" in text
+
+
+def test_a_rate_that_prints_the_same_both_years_is_not_adverse(root: Path) -> None:
+    from huibao.facts import Metric
+    from huibao.schema import load_pack
+
+    ind = load_pack("wenming_city", root / "templates").indicator("awareness_rate")
+    assert not Metric(ind, 95.76, prev=95.84, target=90, met=True).adverse  # 95.8% → 95.8%
+    assert Metric(ind, 95.74, prev=95.86, target=90, met=True).adverse      # 95.7% ← 95.9%
+
+
+def test_rank_values_read_as_chinese_ordinals(inputs) -> None:
+    from huibao.facts import metrics_for
+    from huibao.template_api import qty
+
+    m = metrics_for(inputs.facts, inputs.pack, "示例县", 2025)["annual_rank"]
+    assert isinstance(m.value, int)
+    assert qty(m) == f"第{'一二三四五六七八'[m.value - 1]}位"

@@ -15,10 +15,10 @@ from huibao.schema import Indicator, Pack
 
 
 def _num(v: object, kind: str = "") -> float | None:
-    """A number from a frame cell; None when missing; ranks are whole positions."""
+    """A number from a frame cell; None when missing; ranks are whole positions (int)."""
     if is_missing(v):
         return None
-    return float(int(v)) if kind == "rank" else float(v)  # type: ignore[arg-type]
+    return int(v) if kind == "rank" else float(v)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,10 @@ class Metric:
             return True
         if self.prev is None or self.ind.higher_is_better is None:
             return False
+        # Judged on the printed figures, as the change wording is: 88.84 → 88.76 reads
+        # 88.8% both years, which is 持平, not a decline.
         step = 10 ** -(self.ind.decimals or 0)
-        delta = self.value - self.prev
+        delta = self.shown(self.value) - self.shown(self.prev)
         if abs(delta) < step / 2:
             return False
         return delta < 0 if self.ind.higher_is_better else delta > 0

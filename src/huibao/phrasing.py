@@ -40,6 +40,7 @@ __all__ = [
     "join_cn",
     "level",
     "missing",
+    "ordinal_position",
     "rank",
     "target_completion",
     "zero_incident",
@@ -541,6 +542,12 @@ def target_completion(actual: object, target: object, *, kind: str,
 # --- ranks --------------------------------------------------------------------------------
 
 
+def ordinal_position(pos: int, rank_cn_max: int = 10) -> str:
+    """第三位 up to ``rank_cn_max`` (Chinese ordinal), 第12位 above (§1, §7)."""
+    p = _position(pos, "名次")
+    return f"第{cn_num(p, 'ordinal')}位" if p <= rank_cn_max else f"第{p}位"
+
+
 def rank(pos: int, n: int | None = None, *, scope: str = "全市", tie: bool = False,
          basis: str = "", rank_cn_max: int = 10, field: str = "参评单位",
          bottom_share: float = 0.5) -> Phrase:
@@ -554,10 +561,7 @@ def rank(pos: int, n: int | None = None, *, scope: str = "全市", tie: bool = F
     p = _position(pos, "名次")
     if n is not None and _position(n, "参评总数") < p:
         raise HuibaoError(f"名次{p}大于参评总数{n}。")
-    if p <= rank_cn_max:
-        ordinal = "第" + cn_num(p, "ordinal") + ("" if p == 1 else "位")
-    else:
-        ordinal = f"第{p}位"
+    ordinal = "第一" if p == 1 and rank_cn_max >= 1 else ordinal_position(p, rank_cn_max)
     verb = "并列" if tie else "排名"
     if scope.endswith("中"):  # the caller already named the field: "全市12个县（区）中"
         text = f"在{scope}{verb}{ordinal}"

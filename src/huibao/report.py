@@ -95,7 +95,7 @@ def _problems(ms: dict[str, Metric], pack: Pack, next_targets: dict[str, float])
                 targets.append(f"杜绝{m.name}发生")
             else:
                 targets.append(f"{m.name}{target_level(replace(m, target=goal))}")
-        out.append({"group": group.key, "title": group.title, "metrics": bad,
+        out.append({"group": group.key, "metrics": bad,
                     "sentences": ["，".join(x for x in (m.ind.gap, problem(m)) if x) for m in bad],
                     "targets": targets})
     return out
@@ -135,7 +135,6 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None) -> d
         "groups": {g.key: g for g in pack.groups if g.key != "profile"},
         "n_units": n_units,
         "honours_all": honours.to_dict("records"),
-        "honours_year": honours[honours["year"] == year].to_dict("records"),
         "guiding": guiding_text(year, root),
         "problems": _problems(ms, pack, _next_targets(inputs, unit, year)),
         "zero_incidents": _zero_incidents(ms),

@@ -28,8 +28,7 @@ def qty(m: Metric) -> str:
     if ind.kind == "bool":
         return "是" if m.value else "否"
     if ind.kind == "rank":
-        pos = int(m.value)
-        return f"第{phrasing.cn_num(pos, 'ordinal')}位" if pos <= 10 else f"第{pos}位"
+        return phrasing.ordinal_position(m.value)
     return phrasing.fmt_qty(m.value, ind.unit, measure_word=ind.measure_word,
                             decimals=ind.decimals or 0)
 
@@ -41,11 +40,9 @@ def _pct_decimals(m: Metric) -> int:
 
 def _change(m: Metric, style: str) -> phrasing.Phrase:
     ind = m.ind
-    value, prev = m.shown(m.value), m.shown(m.prev)
-    if ind.kind == "rank" and value is not None and prev is not None:
-        value, prev = int(value), int(prev)  # positions are whole numbers
-    return phrasing.change(value, prev, kind=ind.kind, higher_is_better=ind.higher_is_better,
-                           unit=ind.unit, measure_word=ind.measure_word,
+    return phrasing.change(m.shown(m.value), m.shown(m.prev), kind=ind.kind,
+                           higher_is_better=ind.higher_is_better, unit=ind.unit,
+                           measure_word=ind.measure_word,
                            decimals=_pct_decimals(m), abs_decimals=ind.decimals or 0,
                            style=style, label=ind.name)
 
@@ -131,10 +128,6 @@ def rank_of(m: Metric, n: int, scope: str = "全市", noun: str = "") -> str:
     return "" if phrase.flag == "adverse" else phrase.text  # bottom half: not a headline
 
 
-def rank_change(m: Metric) -> str:
-    return change(m) if m.ind.kind == "rank" else ""
-
-
 def problem(m: Metric) -> str:
     """A factual gap statement for an adverse metric: value, change, target gap."""
     parts = [f"{m.name}为{qty(m)}", change_any(m) if m.ind.higher_is_better is not None
@@ -155,15 +148,11 @@ def honours_summary(honours: list[dict], noun: str = "项荣誉") -> str:
     return f"先后荣获{listing}"
 
 
-def honour_sentence(h: dict, self_ref: str) -> str:
-    return f"{h['year']}年，{self_ref}被{h['body']}评为“{h['title']}”"
-
-
 GLOBALS = {
     "qty": qty, "change": change, "change_any": change_any, "vs_target": vs_target,
     "target_level": target_level, "clause": clause, "sentence": sentence,
-    "rank_of": rank_of, "rank_change": rank_change, "problem": problem,
-    "honours_summary": honours_summary, "honour_sentence": honour_sentence,
+    "rank_of": rank_of, "problem": problem,
+    "honours_summary": honours_summary,
     "cn": phrasing.cn_num, "join": phrasing.join_cn, "fmt_date": phrasing.fmt_date,
     "year_range": phrasing.fmt_year_range,
 }
