@@ -50,6 +50,15 @@ class Workbook:
                             file=self.path.name, sheet=SHEET_UNITS)
         return {k: ("" if _blank(v) else str(v)) for k, v in rows.iloc[0].items()}
 
+    def rows_for(self, unit: str) -> dict[str, list[dict]]:
+        """Every row of every table that belongs to ``unit`` (for input hashes)."""
+        out = {}
+        for name, frame in vars(self).items():
+            if isinstance(frame, pd.DataFrame) and "unit" in frame.columns:
+                rows = frame[frame["unit"] == unit].drop(columns="source", errors="ignore")
+                out[name] = rows.astype(object).where(rows.notna(), None).to_dict("records")
+        return out
+
 
 def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (

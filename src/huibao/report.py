@@ -119,6 +119,15 @@ def check_unit(inputs: Inputs, unit: str, year: int) -> dict[str, str]:
     return info
 
 
+def preflight(inputs: Inputs, unit: str, year: int, *, allow_missing: bool = False) -> None:
+    """Refuse, before any kernel starts, a unit-year whose data cannot make a document.
+
+    Raises ``DataError`` naming the problems. ``allow_missing`` lets absent required values
+    through (they print as 【待填】); malformed values are always refused.
+    """
+    check_unit(inputs, unit, year)
+
+
 def context(inputs: Inputs, unit: str, year: int, root: Path | None = None) -> dict:
     """Everything a narrative template may read for one unit-year."""
     pack, wb = inputs.pack, inputs.workbook
