@@ -31,6 +31,16 @@ class PackError(HuibaoError):
         self.message = f"配置文件 {path} 有误：{problem}"
 
 
+def locate(problem: str, where: str, value: object = None, expected: str | None = None) -> str:
+    """One located message: '{where}：{problem}（当前值：{value}），应为{expected}。'"""
+    text = f"{where}：{problem}" if where else problem
+    if value is not None and value != "":
+        text += f"（当前值：{value!s}）"
+    if expected:
+        text += f"，应为{expected}"
+    return text if text.endswith(("。", "？", "！")) else text + "。"
+
+
 class DataError(HuibaoError):
     """Input data cannot be used; names file, sheet, Excel row and column."""
 
@@ -43,8 +53,9 @@ class DataError(HuibaoError):
         column: str | None = None,
         value: object = None,
         expected: str | None = None,
+        letter: str | None = None,
     ) -> None:
-        super().__init__(problem, file, sheet, row, column, value, expected)
+        super().__init__(problem, file, sheet, row, column, value, expected, letter)
         self.problem = problem
         self.file = file
         self.sheet = sheet
@@ -52,6 +63,7 @@ class DataError(HuibaoError):
         self.column = column
         self.value = value
         self.expected = expected
+        self.letter = letter
         self.message = self._render()
 
     def _render(self) -> str:
@@ -63,14 +75,29 @@ class DataError(HuibaoError):
         if self.row is not None:
             where.append(f"第{self.row}行")
         if self.column:
-            where.append(f"列“{self.column}”")
-        text = "，".join(where)
-        text = f"{text}：{self.problem}" if text else self.problem
-        if self.value is not None:
-            text += f"（当前值：{self.value!s}）"
-        if self.expected:
-            text += f"，应为{self.expected}"
-        return text + "。"
+            where.append(f"{self.letter or ''}列“{self.column}”")
+        return locate(self.problem, "，".join(where), self.value, self.expected)
+
+
+class InvalidData(DataError):
+    """Validation found errors that stop ``subject`` (a unit, or a whole run).
+
+    Carries every message; ``str()`` lists the first few so a summary stays readable.
+    """
+
+    SHOWN = 5
+
+    def __init__(self, subject: str, messages: list[str]) -> None:
+        HuibaoError.__init__(self, subject, list(messages))
+        self.subject = subject
+        self.messages = list(messages)
+        self.problem = f"{subject}的数据有{len(self.messages)}处错误"
+        self.file = self.sheet = self.column = self.value = self.expected = self.letter = None
+        self.row = None
+        shown = "\n".join(f"  {i}. {m}" for i, m in enumerate(self.messages[:self.SHOWN], 1))
+        more = len(self.messages) - self.SHOWN
+        tail = f"\n  ……另有{more}处，用 huibao check 查看全部。" if more > 0 else ""
+        self.message = f"{self.problem}：\n{shown}{tail}"
 
 
 class UnknownNameError(HuibaoError):

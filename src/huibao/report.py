@@ -14,15 +14,17 @@ import pandas as pd
 import yaml
 
 from huibao import config, narrative, phrasing
-from huibao.errors import DataError, PackError
+from huibao.errors import DataError, InvalidData, PackError
 from huibao.exhibits import build_exhibits
 from huibao.facts import Metric, metrics_for
+from huibao.findings import Findings, Problem
 from huibao.fonts import resolve_cjk_font
 from huibao.intake import Workbook, read_workbook
-from huibao.metrics import compute_facts
+from huibao.metrics import FACT_COLUMNS, compute_facts
 from huibao.outline import Document, Figure, Signature
 from huibao.schema import Pack, load_pack
 from huibao.template_api import date_of, problem, qty, target_level
+from huibao.validate import validate
 
 
 @dataclass
@@ -32,16 +34,23 @@ class Inputs:
     pack: Pack
     workbook: Workbook
     facts: pd.DataFrame
+    findings: Findings
 
 
-def load_inputs(campaign: str, data_path: str | Path, root: Path | None = None) -> Inputs:
+def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None = None) -> Inputs:
+    """Read and validate the input files (a path, folder, glob or list; relative to root).
+
+    Problems are kept in ``findings``, not raised: ``preflight`` decides per unit.
+    """
     root = root or config.project_root()
     pack = load_pack(campaign, config.templates_dir(root))
-    path = Path(data_path)
-    if not path.is_absolute():
-        path = root / path
-    wb = read_workbook(path, pack)
-    return Inputs(pack, wb, compute_facts(wb.values, wb.targets, pack))
+    wb = read_workbook(data_path, pack, root)
+    findings = validate(wb, pack)
+    if wb.values.empty:
+        facts = pd.DataFrame(columns=FACT_COLUMNS)
+    else:
+        facts = compute_facts(wb.values, wb.targets, pack)
+    return Inputs(pack, wb, facts, findings)
 
 
 def guiding_text(year: int, root: Path | None = None) -> str:
@@ -115,22 +124,47 @@ def check_unit(inputs: Inputs, unit: str, year: int) -> dict[str, str]:
         years = sorted(set(inputs.facts.loc[inputs.facts["unit"] == unit, "year"]))
         have = "、".join(f"{y}年" for y in years) or "无"
         raise DataError(f"单位“{unit}”没有{year}年的指标数据（已有：{have}）",
-                        file=inputs.workbook.path.name, sheet="指标数据")
+                        file=inputs.workbook.file_label, sheet="指标数据")
     return info
 
 
-def preflight(inputs: Inputs, unit: str, year: int, *, allow_missing: bool = False) -> None:
+def blocking(findings: Findings, unit: str, year: int, *,
+             allow_missing: bool = False) -> list[Problem]:
+    """The errors that stop ``unit``'s ``year`` document.
+
+    Any error of the unit (in any year: its trend charts read them) or of no particular
+    unit (an unknown column, a wrong 合计) stops it; a missing required value only in the
+    document's year, and not with ``allow_missing``.
+    """
+    out = []
+    for p in findings.errors:
+        if p.unit not in (None, unit):
+            continue
+        if p.rule == "missing_required" and (allow_missing or p.year != year):
+            continue
+        out.append(p)
+    return out
+
+
+def preflight(inputs: Inputs, unit: str, year: int, *,
+              allow_missing: bool = False) -> list[Problem]:
     """Refuse, before any kernel starts, a unit-year whose data cannot make a document.
 
-    Raises ``DataError`` naming the problems. ``allow_missing`` lets absent required values
-    through (they print as 【待填】); malformed values are always refused.
+    Raises ``InvalidData`` listing every error (a ``DataError``). ``allow_missing`` lets
+    absent required values through (they print as 【待填】); malformed values are always
+    refused. Returns the unit's warnings.
     """
+    errors = blocking(inputs.findings, unit, year, allow_missing=allow_missing)
+    if errors:
+        raise InvalidData(f"单位“{unit}”", [p.text() for p in errors])
     check_unit(inputs, unit, year)
+    return [p for p in inputs.findings.warnings if p.unit in (None, unit)]
 
 
 def context(inputs: Inputs, unit: str, year: int, root: Path | None = None) -> dict:
     """Everything a narrative template may read for one unit-year."""
     pack, wb = inputs.pack, inputs.workbook
+    preflight(inputs, unit, year, allow_missing=True)  # malformed data never reaches prose
     info = check_unit(inputs, unit, year)
     ms = metrics_for(inputs.facts, pack, unit, year)
     region = info.get("self_ref", "")[1:] or info.get("unit_type", "")

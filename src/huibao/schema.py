@@ -51,6 +51,10 @@ class Indicator(BaseModel):
     required: bool = False
     gap: str | None = None
     zero_label: str | None = None
+    # For the collection form and reading it back:
+    aliases: list[str] = Field(default_factory=list)  # other headers people use for it
+    definition: str | None = None                     # 口径, shown in 填表说明
+    owner: str | None = None                          # who fills it (default: pack.owner)
 
     @model_validator(mode="after")
     def _defaults(self) -> Indicator:
@@ -101,6 +105,28 @@ class TableSpec(BaseModel):
     caption: str
 
 
+class Checks(BaseModel):
+    """Thresholds of the plausibility warnings (not errors) in ``validate``."""
+
+    model_config = ConfigDict(extra="forbid")
+    jump_ratio: float = 3.0        # a quantity this many times (or 1/this) last year's …
+    jump_min: float = 20.0         # … and changed by at least this much
+    rate_jump_points: float = 25.0  # a rate moving more than this many points
+
+
+class Form(BaseModel):
+    """Vocabulary of the collection form: drop-down lists and who fills it."""
+
+    model_config = ConfigDict(extra="forbid")
+    owner: str = "各填报单位"
+    unit_types: list[str] = Field(default_factory=lambda: ["县", "区", "县级市"])
+    honour_levels: list[str] = Field(
+        default_factory=lambda: ["国家级", "省级", "市级", "县级", "乡镇级"])
+    activity_categories: list[str] = Field(default_factory=lambda: [
+        "学习教育", "宣传发动", "志愿服务", "环境整治", "慰问帮扶", "文体活动", "共建共创", "培训"])
+    system_actions: list[str] = Field(default_factory=lambda: ["出台", "修订", "完善"])
+
+
 class Exhibits(BaseModel):
     model_config = ConfigDict(extra="forbid")
     charts: list[ChartSpec] = Field(default_factory=list)
@@ -120,6 +146,8 @@ class Pack(BaseModel):
     groups: list[Group]
     indicators: list[Indicator]
     exhibits: Exhibits = Field(default_factory=Exhibits)
+    form: Form = Field(default_factory=Form)
+    checks: Checks = Field(default_factory=Checks)
     folder: Path | None = None
 
     @model_validator(mode="after")
