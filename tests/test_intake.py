@@ -10,6 +10,7 @@ import pytest
 from huibao.errors import DataError
 from huibao.intake import read_workbook
 from huibao.schema import load_pack
+from huibao.validate import validate
 
 
 @pytest.fixture(scope="module")
@@ -53,25 +54,84 @@ def test_non_numeric_cell_names_file_sheet_row_and_column(pack, sample_path: Pat
     def edit(wb):
         wb["指标数据"]["P7"] = "六万多"
 
-    with pytest.raises(DataError) as info:
-        read_workbook(_edited(sample_path, tmp_path, edit), pack)
-    msg = str(info.value)
-    for part in ("edited.xlsx", "指标数据", "第7行", "注册志愿者（名）", "六万多"):
+    wb = read_workbook(_edited(sample_path, tmp_path, edit), pack)
+    [problem] = wb.findings.errors
+    msg = problem.text()
+    for part in ("edited.xlsx", "指标数据", "第7行", "P列", "注册志愿者（名）", "六万多"):
         assert part in msg
+    # The bad cell is left out, the rest of the sheet is read.
+    v = wb.values
+    assert not ((v.source == "指标数据!P7")).any()
+    assert len(v) == len(read_workbook(sample_path, pack).values) - 1
 
 
 def test_unknown_column_suggests_the_closest_indicator(pack, sample_path: Path,
                                                        tmp_path: Path) -> None:
     def edit(wb):
-        wb["指标数据"]["P2"] = "注册志愿者人数（名）"
+        wb["指标数据"]["P2"] = "志愿者注册人数（名）"
 
-    with pytest.raises(DataError, match="注册志愿者（名）"):
-        read_workbook(_edited(sample_path, tmp_path, edit), pack)
+    [problem] = read_workbook(_edited(sample_path, tmp_path, edit), pack).findings.errors
+    assert problem.rule == "unknown_column"
+    assert "注册志愿者（名）" in problem.text()
+
+
+def test_aliases_from_the_form_are_accepted(pack, sample_path: Path, tmp_path: Path) -> None:
+    def edit(wb):
+        wb["指标数据"]["P2"] = "注册志愿者人数（人）"
+
+    wb = read_workbook(_edited(sample_path, tmp_path, edit), pack)
+    assert wb.findings.errors == []
+    assert "registered_volunteers" in set(wb.values.key)
 
 
 def test_missing_sheet_is_reported(pack, sample_path: Path, tmp_path: Path) -> None:
     def edit(wb):
         del wb["单位信息"]
 
-    with pytest.raises(DataError, match="单位信息"):
-        read_workbook(_edited(sample_path, tmp_path, edit), pack)
+    wb = read_workbook(_edited(sample_path, tmp_path, edit), pack)
+    found = validate(wb, pack)
+    assert [p.rule for p in found.warnings] == ["no_roster"]
+
+
+def test_a_roster_unit_listed_twice_is_an_error(pack, sample_path: Path, tmp_path: Path) -> None:
+    def edit(wb):
+        ws = wb["单位信息"]
+        ws.append([c.value for c in ws[3]])
+
+    found = validate(read_workbook(_edited(sample_path, tmp_path, edit), pack), pack)
+    [p] = [p for p in found.errors if p.rule == "duplicate_unit"]
+    assert p.sheet == "单位信息" and p.row == 10
+
+
+def test_a_given_rate_is_checked_against_its_parts(pack, sample_path: Path,
+                                                  tmp_path: Path) -> None:
+    rows = {}
+
+    def edit(wb):
+        ws = wb["指标数据"]
+        col = ws.max_column + 1
+        ws.cell(2, col, "任务完成率（%）")
+        heads = {c.value: c.column for c in ws[2]}
+        done, total = heads["已完成任务（项）"], heads["测评体系分解任务（项）"]
+        for r in range(3, ws.max_row + 1):
+            rate = ws.cell(r, done).value / ws.cell(r, total).value * 100
+            ws.cell(r, col, round(rate, 1))
+            rows[r] = rate
+        ws.cell(5, col, round(rows[5] - 3, 1))  # off by 3 points
+
+    wb = read_workbook(_edited(sample_path, tmp_path, edit), pack)
+    found = validate(wb, pack)
+    [p] = [p for p in found.errors if p.rule == "rate_mismatch"]
+    assert p.row == 5 and p.column == "任务完成率（%）"
+    # The rounded ones agree (the sample's one other error is 云溪区's blank required cell).
+    assert [p.rule for p in found.errors if p.rule != "missing_required"] == ["rate_mismatch"]
+
+
+def test_blank_year_rows_and_units_are_located(pack, sample_path: Path, tmp_path: Path) -> None:
+    def edit(wb):
+        ws = wb["指标数据"]
+        ws["A6"] = None
+        ws["B8"] = None
+
+    found = read_workbook(_edited(sample_path, tmp_path, edit), pack).findings
+    assert {(p.rule, p.row) for p in found.errors} == {("no_unit", 6), ("bad_year", 8)}

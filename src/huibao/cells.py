@@ -32,6 +32,11 @@ _MULTIPLIERS = {"百万": Decimal(10) ** 6, "千万": Decimal(10) ** 7, "千": D
                 "万": Decimal(10) ** 4, "亿": Decimal(10) ** 8}
 # Base units that mean the same thing when counting.
 _SAME = [frozenset({"人", "名"}), frozenset({"个", "家"})]
+# Units of measure seen in campaign workbooks (besides those a pack declares).
+COMMON_UNITS = frozenset({
+    "人", "名", "人次", "万人", "万人次", "个", "家", "项", "次", "处", "户", "起", "件", "条",
+    "元", "千元", "万元", "亿元", "位", "所", "座", "场", "篇", "支", "台", "辆", "块", "面",
+    "平方米", "万平方米", "公里", "千米", "米", "亩", "小时", "天", "年", "分", "本", "册"})
 _APPROX = re.compile(r"^(约|近|大约|超过|逾)|(余|多|左右|以上|上下)")
 _NUMBER = re.compile(
     r"^(?P<sign>[+-]?)(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?P<rest>.*)$")
@@ -164,7 +169,8 @@ def scale(written: str, wanted: str, also: tuple[str, ...] = ()) -> Decimal | No
 def is_unit(text: str, known: set[str]) -> bool:
     """Does ``text`` (from header parentheses or a 单位 line) name a unit of measure?"""
     text = fold(text)
+    known = known | COMMON_UNITS | {split_unit(k)[1] for k in known}
     if text in known or text in _MULTIPLIERS or text in ("%", "‰"):
         return True
     mult, base = split_unit(text)
-    return mult != 1 and (base in known or any(base in g for g in _SAME))
+    return mult != 1 and base in known

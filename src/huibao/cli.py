@@ -76,6 +76,64 @@ def run(
 
 
 @app.command()
+def check(
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="数据文件（.xlsx/.csv）或文件夹；默认取参数文件中的 data_path", show_default=False)]
+    = None,
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
+    year: Annotated[int | None, typer.Option("--year", "-y", help="只检查这一年的必填项")] = None,
+    allow_missing: Annotated[bool, typer.Option(
+        "--allow-missing", help="必填项缺失只作为警告（生成时显示为【待填】）")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+) -> None:
+    """检查数据文件，一次列出全部问题（不生成文档）。
+
+    退出码：0 没有错误（可能有警告）；1 有错误；2 参数无法使用。
+
+    示例：huibao check data/wenming_city_sample.xlsx
+    """
+    from huibao import checking
+
+    try:
+        root = config.project_root()
+        result = checking.run_check(files or [], campaign, root, year=year,
+                                    allow_missing=allow_missing)
+    except checking.UsageError as exc:
+        err.print(f"[bold red]错误：[/]{exc}")
+        raise typer.Exit(Exit.USAGE) from None
+    except HuibaoError as exc:
+        _fail(exc, debug)
+        return
+    checking.print_report(result, out)
+    raise typer.Exit(Exit.FAILED if result.findings.errors else Exit.OK)
+
+
+@app.command()
+def template(
+    year: Annotated[int, typer.Option("--year", "-y", help="采集年度")],
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
+    units: Annotated[str | None, typer.Option(
+        "--units", help="单位名称，逗号分隔；默认沿用现有数据中的单位信息")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="输出文件；默认 outputs/采集表/<类别><年度>年数据采集表.xlsx")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+) -> None:
+    """生成下发给各单位填写的数据采集表（Excel）。
+
+    示例：huibao template --year 2026 --units 示例县,云溪区
+    """
+    from huibao import checking
+
+    try:
+        root = config.project_root()
+        path, count = checking.make_template(campaign, year, root, units=units, output=output)
+    except HuibaoError as exc:
+        _fail(exc, debug)
+        return
+    out.print(f"[green]已生成[/] {_relative(path)}（{count}个单位）")
+
+
+@app.command()
 def version() -> None:
     """显示版本号。"""
     out.print(f"huibao {__version__}")

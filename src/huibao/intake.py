@@ -231,8 +231,8 @@ class _Reader:
         for option in options:
             close = difflib.get_close_matches(name_key(option), list(names), n=1, cutoff=0.5)
             if close:
-                return f"是否应为“{names[close[0]]}”？"
-        return "表头应与填表说明中的指标名称一致"
+                return f"填表说明中的指标名称（最接近的是“{names[close[0]]}”）"
+        return "填表说明中的指标名称"
 
     def columns(self, grid: Grid, layout: Layout, year_col: int | None,
                 role: str) -> dict[int, tuple[Indicator, Decimal]]:
@@ -309,8 +309,6 @@ class _Reader:
                                       column=layout.shown[year_col], letter=letter(year_col),
                                       unit=unit, **base)
                     continue
-            if unit == "":
-                continue
             if is_total(unit):
                 self.total_row(grid, layout, r, year, columns)
                 continue

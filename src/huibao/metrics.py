@@ -19,7 +19,11 @@ FACT_COLUMNS = [
 
 
 def add_derived(values: pd.DataFrame, pack: Pack) -> pd.DataFrame:
-    """Append derived indicators computed from their parts (never read from input)."""
+    """Add derived indicators computed from their parts.
+
+    Where a sheet also gives a derived rate, the computed value replaces it (``validate``
+    has already checked that they agree); a given rate whose parts are missing is kept.
+    """
     wide = values.pivot_table(index=["unit", "year"], columns="key", values="value",
                               aggfunc="first")
     extra = []
@@ -37,7 +41,11 @@ def add_derived(values: pd.DataFrame, pack: Pack) -> pd.DataFrame:
         extra.append(part)
     if not extra:
         return values
-    return pd.concat([values, *extra], ignore_index=True)
+    computed = pd.concat(extra, ignore_index=True)
+    index = ["unit", "year", "key"]
+    given = values.merge(computed[index], on=index, how="left", indicator=True)
+    kept = values[(given["_merge"] == "left_only").to_numpy()]
+    return pd.concat([kept, computed], ignore_index=True)
 
 
 def _targets(values: pd.DataFrame, targets: pd.DataFrame, pack: Pack) -> pd.DataFrame:

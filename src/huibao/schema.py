@@ -219,6 +219,27 @@ def list_packs(templates: Path) -> list[str]:
     return sorted(p.parent.name for p in templates.glob("*/indicators.yaml"))
 
 
+_FORM_FIELDS = {"definition", "owner", "aliases"}
+
+
+def _merge_form(data: dict, form: dict, path: Path) -> None:
+    """Fold form.yaml (collection-form settings, per-indicator 口径/aliases) into the pack."""
+    unknown = sorted(set(form) - {"form", "indicators"})
+    if unknown:
+        raise PackError(str(path), f"未知的项：{'、'.join(unknown)}（可用：form、indicators）")
+    if "form" in form:
+        data["form"] = form["form"]
+    extra = form.get("indicators") or {}
+    by_key = {i.get("key"): i for i in data.get("indicators", []) if isinstance(i, dict)}
+    for key, fields in extra.items():
+        if key not in by_key:
+            raise PackError(str(path), f"indicators.{key}：indicators.yaml 中没有这个指标")
+        if not isinstance(fields, dict) or set(fields) - _FORM_FIELDS:
+            raise PackError(str(path), f"indicators.{key}：只能包含 "
+                            f"{'、'.join(sorted(_FORM_FIELDS))}")
+        by_key[key].update(fields)
+
+
 def load_pack(campaign: str, templates: Path) -> Pack:
     """Load ``templates/<campaign>/`` into a checked :class:`Pack`."""
     folder = templates / campaign
@@ -229,6 +250,9 @@ def load_pack(campaign: str, templates: Path) -> Pack:
     exhibits_path = folder / "charts.yaml"
     if exhibits_path.is_file():
         data["exhibits"] = _read_yaml(exhibits_path)
+    form_path = folder / "form.yaml"
+    if form_path.is_file():
+        _merge_form(data, _read_yaml(form_path), form_path)
     try:
         return Pack(**data, folder=folder)
     except ValidationError as exc:

@@ -61,7 +61,7 @@ def _units(wb: Workbook, pack: Pack) -> Iterator[Problem]:
                 continue
             seen.add(key)
             close = difflib.get_close_matches(row.unit, known, n=1, cutoff=0.5)
-            hint = (f"是否应为“{close[0]}”？" if close
+            hint = (f"单位信息表中的单位（最接近的是“{close[0]}”）" if close
                     else f"单位信息表中的单位（{'、'.join(known)}）")
             yield Problem("unknown_unit", f"单位“{row.unit}”不在单位信息表中", unit=row.unit,
                           expected=hint, **_loc(row))
