@@ -117,7 +117,7 @@ def m_title_rows(rows, tmp, sample):
 
 def m_two_row_merged_header(rows, tmp, sample):
     top = ["单位", "年度"] + ["创建指标"] * (len(rows[HEADER]) - 2)
-    bottom = [None, None] + rows[HEADER][2:]
+    bottom = [None, None, *rows[HEADER][2:]]
     last = get_column_letter(len(top))
     new = [rows[TITLE], top, bottom, *rows[HEADER + 1:]]
     return _xlsx(sample, tmp, new, merges=("A1:" + f"{last}1", "A2:A3", "B2:B3", f"C2:{last}2"))
@@ -149,9 +149,9 @@ def m_totals_rows(rows, tmp, sample, pack):
 
 
 def m_notes_rows(rows, tmp, sample):
-    return _xlsx(sample, tmp, rows + [[], ["注：1. 数据截至当年12月31日。"],
-                                      ["填报人：张某某", None, "审核人：李某某"],
-                                      ["填报日期：2025年12月20日"]])
+    notes = [[], ["注：1. 数据截至当年12月31日。"], ["填报人：张某某", None, "审核人：李某某"],
+             ["填报日期：2025年12月20日"]]
+    return _xlsx(sample, tmp, [*rows, *notes])
 
 
 def m_fullwidth_digits(rows, tmp, sample):
