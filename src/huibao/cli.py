@@ -115,7 +115,8 @@ def template(
     units: Annotated[str | None, typer.Option(
         "--units", help="单位名称，逗号分隔；默认沿用现有数据中的单位信息")] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="输出文件；默认 outputs/采集表/<类别><年度>年数据采集表.xlsx")] = None,
+        "--output", "-o",
+        help="输出文件；默认 outputs/采集表/<类别><年度>年数据采集表.xlsx")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
 ) -> None:
     """生成下发给各单位填写的数据采集表（Excel）。
