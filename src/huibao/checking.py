@@ -69,7 +69,8 @@ def run_check(files: list[Path], campaign: str, root: Path, *, year: int | None 
 
 
 def _order(p: Problem) -> tuple:
-    return (p.severity != "error", p.file or "", p.sheet or "", p.row or 0, p.letter or "")
+    letter = p.letter or ""
+    return (p.severity != "error", p.file or "", p.sheet or "", p.row or 0, len(letter), letter)
 
 
 def print_report(result: CheckResult, console: Console) -> None:
@@ -86,8 +87,8 @@ def print_report(result: CheckResult, console: Console) -> None:
         return
     several = len(wb.paths) > 1
     table = Table(header_style="bold")
-    for name in ("级别", *(["文件"] if several else []), "工作表", "行", "列", "当前值", "问题",
-                 "应为"):
+    for name in ("级别", *(["文件"] if several else []), "工作表", "行", "列", "单位", "当前值",
+                 "问题", "应为"):
         table.add_column(name, overflow="fold", no_wrap=name in ("级别", "行"))
     for p in sorted(result.findings, key=_order):
         style = "red" if p.severity == "error" else "yellow"
@@ -95,6 +96,7 @@ def print_report(result: CheckResult, console: Console) -> None:
         table.add_row(f"[{style}]{SEVERITY_LABEL[p.severity]}[/]",
                       *([p.file or ""] if several else []), p.sheet or "",
                       "" if p.row is None else str(p.row), column,
+                      " ".join(x for x in (p.unit, f"{p.year}年" if p.year else "") if x),
                       "" if p.value is None else str(p.value), p.message, p.expected or "")
     console.print(table)
     tail = "请修改后重新检查。" if errors else "警告不影响生成，但请核实。"

@@ -312,6 +312,8 @@ class _Reader:
             if is_total(unit):
                 self.total_row(grid, layout, r, year, columns)
                 continue
+            if role == "targets" and all(is_placeholder(grid.raw(r, c)) for c in columns):
+                continue  # a prefilled row left empty: default targets apply
             if not self.first_row(role, unit, year, base):
                 continue
             if role == "values":
@@ -460,6 +462,11 @@ class _Reader:
             return pd.DataFrame(self.records[name], columns=list(columns))
 
         plain = {role: frame(role, [*spec.fields(), *LOC]) for role, spec in PLAIN.items()}
+        # Each year's form carries the roster: a later file's row stands for the unit.
+        units = plain["units"]
+        later = units.duplicated("unit", keep="last") & (
+            units["file"] != units.groupby("unit")["file"].transform("last"))
+        plain["units"] = units[~later].reset_index(drop=True)
         for role in ("honours", "activities", "systems"):
             plain[role]["year"] = plain[role]["year"].astype("Int64")
         return Workbook(

@@ -211,19 +211,26 @@ def find_layout(grid: Grid, keys: set[str] = frozenset()) -> Layout | None:
 
 def _layout(grid: Grid, first: int, unit_col: int, keys: set[str]) -> Layout:
     width = grid.width
+
+    def key_row(r: int) -> list[str] | None:
+        """The template's hidden row of indicator keys, if row ``r`` is one."""
+        if not keys or r >= len(grid.cells):
+            return None
+        row = [fold(text_of(grid.raw(r, c))) for c in range(width)]
+        filled = [v for v in row if v]
+        return row if filled and sum(v in keys for v in filled) * 2 >= len(filled) else None
+
     last = first
-    nxt = first + 1
     # A second header row: the unit cell is blank or merged from above, and every other
     # filled cell is text (e.g. 人数（名） under a merged 注册志愿者).
-    if nxt < len(grid.cells) and _is_subheader(grid, nxt, unit_col, width):
-        last = nxt
+    if key_row(first + 1) is None and first + 1 < len(grid.cells) \
+            and _is_subheader(grid, first + 1, unit_col, width):
+        last = first + 1
     header_rows = range(first, last + 1)
-    key_row = [""] * width
-    if last + 1 < len(grid.cells) and keys:
-        row = [fold(text_of(grid.raw(last + 1, c))) for c in range(width)]
-        filled = [v for v in row if v]
-        if filled and sum(v in keys for v in filled) * 2 >= len(filled):
-            key_row, last = row, last + 1  # the template's hidden row of indicator keys
+    found = key_row(last + 1)
+    key_cells = found or [""] * width
+    if found:
+        last += 1
     names, shown = [], []
     for c in range(width):
         parts: list[str] = []
@@ -239,7 +246,7 @@ def _layout(grid: Grid, first: int, unit_col: int, keys: set[str]) -> Layout:
     title = " ".join(text_of(v) for r in range(first) for v in grid.cells[r] if text_of(v))
     m = _UNIT_LINE.search(fold(title))
     years = set(_TITLE_YEAR.findall(fold(title)))
-    return Layout(first, last, names, shown, key_row, unit_col,
+    return Layout(first, last, names, shown, key_cells, unit_col,
                   unit_line=m[1] if m else None, title=title,
                   title_year=int(years.pop()) if len(years) == 1 else None)
 
