@@ -124,3 +124,44 @@ def test_filled_form_checks_clean_and_builds_a_document(form: Path, pack, sample
     text = "\n".join(p.text for p in Docx(str(path)).paragraphs)
     assert f"{YEAR}年" in text and "93.2%" in text
     assert "全省文明城市创建工作先进县" in text
+
+
+def _calc_convert(src: Path, target: str, out: Path) -> list[Path]:
+    """Convert with LibreOffice Calc (headless, private profile); skip when it is absent."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("soffice") or shutil.which("libreoffice")
+    if binary is None:
+        pytest.skip("未安装 LibreOffice（make render-deps 可安装），跳过 Calc 往返检查")
+    out.mkdir(exist_ok=True)
+    cmd = [binary, f"-env:UserInstallation=file://{out / 'profile'}", "--headless",
+           "--convert-to", target, "--outdir", str(out), str(src)]
+    subprocess.run(cmd, capture_output=True, timeout=180, check=False)
+    made = sorted(p for p in out.iterdir() if p.is_file())
+    if not made:
+        pytest.skip("LibreOffice 中没有 Calc 组件（libreoffice-calc-nogui），跳过 Calc 往返检查")
+    return made
+
+
+def test_form_saved_by_libreoffice_calc_reads_back(form: Path, pack, tmp_path: Path) -> None:
+    [saved] = _calc_convert(form, "xlsx", tmp_path / "lo")
+    wb = read_workbook(saved, pack)
+    assert wb.findings.errors == []
+    assert len(wb.rows) == 8 and len(wb.units) == 8
+    assert openpyxl.load_workbook(saved)["指标数据"].row_dimensions[3].hidden
+
+
+def test_sample_exported_by_calc_as_csv_reads_the_same(pack, sample_path: Path,
+                                                       tmp_path: Path) -> None:
+    # Every sheet to its own UTF-8 CSV, as a user would export it.
+    target = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    files = _calc_convert(sample_path, target, tmp_path / "csv")
+    assert len(files) == 4
+    clean, exported = read_workbook(sample_path, pack), read_workbook(files, pack)
+    assert exported.findings.errors == clean.findings.errors == []
+    key = ["unit", "year", "key"]
+    a = clean.values[[*key, "value"]].sort_values(key).reset_index(drop=True)
+    b = exported.values[[*key, "value"]].sort_values(key).reset_index(drop=True)
+    assert a.equals(b)
+    assert len(exported.honours) == len(clean.honours)
