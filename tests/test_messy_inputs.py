@@ -171,24 +171,24 @@ def m_unit_suffixes(rows, tmp, sample, pack):
     return _xlsx(sample, tmp, _numbers(rows, suffix))
 
 
-def m_yuan_header(rows, tmp, sample):
+def _in_yuan(rows: Rows, header: str) -> Rows:
+    """创建资金投入 in 元 instead of 万元, under the header given."""
     j = _col(rows, "创建资金投入")
     out = _copy(rows)
-    out[HEADER][j] = "创建资金投入（元）"
+    out[HEADER][j] = header
     for i in _data(out):
         if out[i][j] is not None:
             out[i][j] = int(Decimal(repr(out[i][j])) * 10000)
-    return _xlsx(sample, tmp, out)
+    return out
+
+
+def m_yuan_header(rows, tmp, sample):
+    return _xlsx(sample, tmp, _in_yuan(rows, "创建资金投入（元）"))
 
 
 def m_unit_line(rows, tmp, sample):
     # 单位：元 applies to the money column, whose header no longer states a unit.
-    j = _col(rows, "创建资金投入")
-    out = _copy(rows)
-    out[HEADER][j] = "创建资金投入"
-    for i in _data(out):
-        if out[i][j] is not None:
-            out[i][j] = int(Decimal(repr(out[i][j])) * 10000)
+    out = _in_yuan(rows, "创建资金投入")
     return _xlsx(sample, tmp, [["示例市创文指标数据"], ["单位：元"], *out[HEADER:]])
 
 
