@@ -39,6 +39,19 @@ def pack(root: Path):
     return load_pack("wenming_city", root / "templates")
 
 
+def test_an_existing_form_is_never_overwritten_without_force(form: Path) -> None:
+    before = form.read_bytes()
+    runner = CliRunner()
+    result = runner.invoke(app, ["template", "--year", str(YEAR), "-o", str(form)])
+    assert result.exit_code == 1 and "已存在" in result.output
+    assert form.read_bytes() == before
+    copy = form.with_name("副本.xlsx")
+    copy.write_bytes(b"half filled")
+    assert runner.invoke(app, ["template", "--year", str(YEAR), "-o", str(copy),
+                               "--force"]).exit_code == 0
+    assert copy.read_bytes() != b"half filled"
+
+
 def test_form_has_the_guide_and_the_sheets_run_reads(form: Path, pack) -> None:
     wb = openpyxl.load_workbook(form)
     assert wb.sheetnames == ["填表说明", "单位信息", "指标数据", "年度目标", "荣誉", "重点活动",

@@ -121,7 +121,8 @@ def _roster(campaign: str, root: Path) -> list[UnitRow]:
 
 
 def make_template(campaign: str, year: int, root: Path, *, units: str | None = None,
-                  output: Path | None = None) -> tuple[Path, int]:
+                  output: Path | None = None, force: bool = False) -> tuple[Path, int]:
+    """Write the collection form; never over a file that exists (it may be half filled)."""
     pack = load_pack(campaign, config.templates_dir(root))
     if units:
         names = [u.strip() for u in units.replace("，", ",").split(",") if u.strip()]
@@ -129,5 +130,9 @@ def make_template(campaign: str, year: int, root: Path, *, units: str | None = N
         rows = [known.get(n, UnitRow(n)) for n in names]
     else:
         rows = _roster(campaign, root)
-    path = output or config.outputs_dir(root) / "采集表" / f"{pack.name}{year}年数据采集表.xlsx"
-    return write_form(pack, year, rows, Path(path)), len(rows)
+    default = config.outputs_dir(root) / "采集表" / f"{pack.name}{year}年数据采集表.xlsx"
+    path = Path(output or default)
+    if path.exists() and not force:
+        raise HuibaoError(f"{path} 已存在，可能已有填好的数据，未覆盖。"
+                          "请另指定 --output，或确认后加 --force 覆盖。")
+    return write_form(pack, year, rows, path), len(rows)
