@@ -1,78 +1,109 @@
-"""`huibao run` executes the notebook through papermill and keeps it as provenance."""
+"""``runner.execute``: one notebook through papermill into a staging folder, never raising."""
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import docx
+import nbformat
 import pytest
-from typer.testing import CliRunner
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
 
-from huibao.cli import app
-from huibao.errors import HuibaoError, RunError
-from huibao.runner import run_unit
-
-
-@pytest.fixture
-def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HUIBAO_OUTPUT_DIR", str(tmp_path))
-    return tmp_path
+from huibao.manifest import Status
+from huibao.runner import STOP_FILE, UnitTask, execute, notebook_for
 
 
-def test_run_writes_the_document_and_keeps_the_executed_notebook(out: Path, root: Path) -> None:
-    result = run_unit("示例县", 2025, "wenming_city", data_path="data/wenming_city_sample.xlsx",
-                      doc_date="2025-12-26", root=root)
-    folder = out / "2025" / "wenming_city" / "示例县"
-    assert result.document == folder / "工作总结.docx"
-    assert result.notebook == folder / "工作总结.ipynb"
-    d = docx.Document(str(result.document))
+def task(root: Path, staging: Path, unit: str = "示例县", timeout: float = 120,
+         **params) -> UnitTask:
+    staging.mkdir(parents=True, exist_ok=True)
+    parameters = {"unit": unit, "year": 2025, "campaign": "wenming_city",
+                  "data_path": "data/wenming_city_sample.xlsx", "doc_date": None,
+                  "document": "工作总结", **params}
+    return UnitTask(unit, "工作总结", str(notebook_for("工作总结", root)), str(root),
+                    str(staging), parameters, timeout, {"HUIBAO_HOME": str(root)})
+
+
+def kernel_children() -> list[int]:
+    """Live ipykernel processes started by this process."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and stat[0] != "Z" and b"ipykernel" in cmd:
+            out.append(int(entry.name))
+    return out
+
+
+def test_execute_writes_document_notebook_and_figures_into_its_staging_folder(
+        tmp_path: Path, root: Path) -> None:
+    t = task(root, tmp_path / "stage", doc_date="2025-12-26")
+    outcome = execute(t)
+    assert outcome.status is Status.OK, outcome.message
+    assert outcome.seconds > 0 and outcome.versions["papermill"]
+    d = docx.Document(str(t.docx))
     assert d.paragraphs[0].text == "示例县2025年创建全国文明城市工作总结"
     assert any(p.text == "2025年12月26日" for p in d.paragraphs)
-    nb = json.loads(result.notebook.read_text(encoding="utf-8"))
+    nb = json.loads(t.executed.read_text(encoding="utf-8"))
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
-    assert len(injected) == 1 and "示例县" in "".join(injected[0]["source"]).encode().decode(
-        "unicode_escape")
+    assert len(injected) == 1
     assert all(c.get("outputs") is not None for c in nb["cells"] if c["cell_type"] == "code")
-    assert len(list((folder / "figures").glob("*.png"))) == 3
+    assert len(list((tmp_path / "stage" / "figures").glob("*.png"))) == 3
 
 
-def test_failing_unit_names_the_cell_and_leaves_no_document(out: Path, root: Path) -> None:
-    with pytest.raises(RunError) as info:
-        run_unit("不存在县", 2025, "wenming_city", data_path="data/wenming_city_sample.xlsx",
-                 root=root)
-    assert "单元格" in str(info.value) and "单位信息" in str(info.value)
-    folder = out / "2025" / "wenming_city" / "不存在县"
-    assert (folder / "工作总结.ipynb").is_file()  # the failed notebook stays for diagnosis
-    assert not (folder / "工作总结.docx").exists()
+def test_failing_cell_is_reported_by_number_and_its_notebook_kept(tmp_path: Path,
+                                                                   root: Path) -> None:
+    t = task(root, tmp_path / "stage", unit="不存在县")
+    outcome = execute(t)
+    assert outcome.status is Status.FAILED
+    assert "单位信息" in outcome.message and outcome.cell is not None
+    nb = nbformat.read(t.executed, as_version=4)
+    failed = [c for c in nb.cells if c.cell_type == "code"
+              and any(o.get("output_type") == "error" for o in c.outputs)]
+    assert [c.execution_count for c in failed] == [outcome.cell]
+    assert not t.docx.exists()
 
 
-@pytest.mark.parametrize("unit", ["../x", "a/b", ".."])
-def test_unit_names_cannot_escape_the_output_folder(out: Path, root: Path, unit: str) -> None:
-    with pytest.raises(HuibaoError, match="路径字符"):
-        run_unit(unit, 2025, "wenming_city", data_path="data/wenming_city_sample.xlsx",
-                 root=root)
+def test_timeout_stops_the_kernel_and_says_so(tmp_path: Path, root: Path) -> None:
+    outcome = execute(task(root, tmp_path / "stage", timeout=1.5))
+    assert outcome.status is Status.TIMEOUT
+    assert "超过时限 1.5 秒" in outcome.message
+    assert outcome.seconds < 10
+    assert kernel_children() == []
 
 
-def test_cli_reports_bad_input_in_one_chinese_line(out: Path) -> None:
-    result = CliRunner().invoke(app, ["run", "--unit", "示例县", "--data", "data/nope.xlsx"])
-    assert result.exit_code == 1
-    assert "找不到数据文件" in result.output
-    assert "Traceback" not in result.output
+def test_stop_file_interrupts_a_running_task(tmp_path: Path, root: Path) -> None:
+    t = task(root, tmp_path / "stage")
+    timer = threading.Timer(1.0, (tmp_path / "stage" / STOP_FILE).touch)
+    timer.start()
+    outcome = execute(t)
+    timer.join()
+    assert outcome.status is Status.INTERRUPTED
+    assert not t.docx.exists()
+    assert kernel_children() == []
 
 
-def test_every_command_has_help_with_an_example_or_description() -> None:
-    runner = CliRunner()
-    top = runner.invoke(app, ["--help"])
-    assert top.exit_code == 0
-    for command in app.registered_commands:
-        name = command.name or command.callback.__name__
-        assert command.callback.__doc__, f"{name} has no help text"
-        assert runner.invoke(app, [name, "--help"]).exit_code == 0
+EVIL = ["\"; open('PWNED', 'w').close(); x = \"", "a\\\"; import os #", "x'''\n\"\"\"y",
+        "示例县\n__import__('os').system('touch PWNED')"]
 
 
-def test_cli_checks_unit_and_year_before_starting_a_kernel(out: Path) -> None:
-    result = CliRunner().invoke(app, ["run", "--unit", "示例县", "--year", "2030"])
-    assert result.exit_code == 1
-    assert "没有2030年的指标数据" in result.output and "2025年" in result.output
-    assert not (out / "2030").exists()  # nothing written, not even an error notebook
+@pytest.mark.parametrize("value", EVIL)
+def test_parameters_are_injected_as_literals_not_code(tmp_path: Path, root: Path,
+                                                      value: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    nb = load_notebook_node(str(notebook_for("工作总结", root)))  # as papermill reads it
+    nb = parameterize_notebook(nb, {"unit": value, "doc_date": value})
+    cell = next(c for c in nb.cells if "injected-parameters" in c.metadata.tags)
+    namespace: dict = {}
+    exec(compile(cell.source, "injected", "exec"), namespace)
+    assert namespace["unit"] == value and namespace["doc_date"] == value
+    assert not (tmp_path / "PWNED").exists()

@@ -38,41 +38,89 @@ def _fail(exc: HuibaoError, debug: bool) -> None:
 
 @app.command()
 def run(
-    unit: Annotated[str, typer.Option("--unit", "-u", help="单位名称，如 示例县")],
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="一个单位，如 示例县")] = None,
+    units: Annotated[str | None, typer.Option(
+        "--units", help="多个单位，逗号分隔，如 示例县,云溪区")] = None,
+    all_units: Annotated[bool, typer.Option(
+        "--all", help="工作簿“单位信息”中当年有数据的全部单位")] = False,
     campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
     year: Annotated[int | None, typer.Option("--year", "-y", help="年度；默认取参数文件")] = None,
+    docs: Annotated[str | None, typer.Option(
+        "--docs", help="文档类型，逗号分隔，如 工作总结；默认取参数文件")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", help="同时生成的文档数；默认为 CPU 核数")] = None,
+    force: Annotated[bool, typer.Option("--force", help="输入未变化的也重新生成")] = False,
+    allow_missing: Annotated[bool, typer.Option(
+        "--allow-missing", help="必填项缺失时仍生成（显示为【待填】）")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", envvar="HUIBAO_SCHEDULER",
+        help="Dask 调度器地址，如 tcp://10.0.0.5:8786；默认在本机运行")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="每个文档的时限（秒）")] = 600,
+    wait: Annotated[bool, typer.Option(
+        "--wait", help="另一个运行正在生成同一年度同一类别时，等它结束而不是退出")] = False,
     data: Annotated[Path | None, typer.Option("--data", help="数据工作簿；默认取参数文件")] = None,
     doc_date: Annotated[str | None, typer.Option("--date", help="成文日期，如 2025-12-31")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
 ) -> None:
-    """为一个单位生成工作总结（经 papermill 执行 notebook）。
+    """生成一个、多个或全部单位的文档（在多个进程中经 papermill 执行 notebook）。
 
-    示例：huibao run --unit 示例县 --year 2025
+    输入（数据、参数、模板、notebook）未变化的文档显示为“未变化”并跳过。
+    一个单位失败不影响其他单位。运行记录：outputs/<年度>/<类别>/manifest.json。
+    退出码：0 全部成功或未变化；1 有单位失败；2 参数无法使用；130/143 被中断。
+
+    示例：huibao run --all --year 2025 --jobs 4
     """
-    from huibao import params, report
-    from huibao.runner import run_unit
+    from huibao import batch, progress
 
+    names = [n.strip() for text in (unit, units) if text
+             for n in text.replace("，", ",").replace("、", ",").split(",") if n.strip()]
+    if all_units == bool(names):
+        err.print("[bold red]错误：[/]请用 --unit 或 --units 指定单位，或用 --all 生成全部单位"
+                  "（二者选一）。")
+        raise typer.Exit(Exit.USAGE)
+    documents = [d.strip() for d in (docs or "").replace("，", ",").split(",") if d.strip()]
     try:
         root = config.project_root()
-        p = params.merged(root / "params", campaign, unit,
-                          {"year": year, "data_path": str(data) if data else None,
-                           "doc_date": doc_date})
-        if "year" not in p or "data_path" not in p:
-            raise HuibaoError("缺少年度或数据文件：请用 --year、--data 指定，"
-                              f"或写入 params/{campaign}/defaults.yaml。")
-        # Check the data here, before a kernel starts: quicker, and no error notebook.
-        inputs = report.load_inputs(campaign, p["data_path"], root)
-        report.check_unit(inputs, unit, int(p["year"]))
-        with err.status(f"正在生成 {unit}{p['year']}年{p.get('document', '工作总结')}…"):
-            result = run_unit(unit, int(p["year"]), campaign, data_path=p["data_path"],
-                              document=p.get("document", "工作总结"),
-                              doc_date=p.get("doc_date"), root=root)
+        with progress.ConsoleReporter(err) as reporter:
+            result = batch.run_batch(
+                year, campaign, units=None if all_units else names,
+                documents=documents or None, jobs=jobs, force=force,
+                allow_missing=allow_missing, scheduler=scheduler, timeout=timeout,
+                overrides={"data_path": str(data) if data else None, "doc_date": doc_date},
+                wait=wait, root=root, reporter=reporter)
+    except batch.BatchUsageError as exc:
+        err.print(f"[bold red]错误：[/]{exc}")
+        raise typer.Exit(Exit.USAGE) from None
     except HuibaoError as exc:
         _fail(exc, debug)
         return
-    rel = _relative(result.document)
-    out.print(f"[green]已生成[/] {rel}（用时 {result.seconds:.1f} 秒）")
-    out.print(f"执行记录：{_relative(result.notebook)}")
+    progress.print_summary(result, out, _relative)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def params(
+    unit: Annotated[str, typer.Option("--unit", "-u", help="单位名称，如 示例县")],
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
+    year: Annotated[int | None, typer.Option("--year", "-y", help="年度；默认取参数文件")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+) -> None:
+    """显示一个单位合并后的参数（YAML）：defaults.yaml，再由 <单位>.yaml 和命令行覆盖。
+
+    示例：huibao params --unit 示例县 --year 2025
+    """
+    from huibao import params as parameters
+
+    try:
+        folder = config.project_root() / "params"
+        used = parameters.files(folder, campaign, config.safe_name(unit))
+        merged = parameters.merged(folder, campaign, unit, {"year": year})
+    except HuibaoError as exc:
+        _fail(exc, debug)
+        return
+    sources = " ← ".join(_relative(p) for p in used) or "（没有参数文件）"
+    typer.echo(f"# {unit}：{sources}" + (" ← 命令行" if year is not None else ""))
+    typer.echo(parameters.to_yaml(merged), nl=False)
 
 
 @app.command()

@@ -1,32 +1,44 @@
-"""Execute a unit's notebook through papermill's Python API.
+"""Execute one unit-document's notebook through papermill, in whatever process receives it.
 
-papermill is imported lazily: it is the slowest import of the kit and most commands
-never need it. The executed notebook is kept next to the document as provenance; when a
-cell fails, papermill still writes it (with an error banner) and we raise ``RunError``
-naming the cell.
+``execute(task)`` is the batch's task function and the only place that decides how a
+notebook runs. It takes and returns plain picklable data, so a local process pool and a
+Dask cluster call it alike. It writes only into the task's private staging folder; the
+batch process moves finished files into place. It never raises for a failing unit: the
+outcome says what went wrong and in which cell, and the partly executed notebook stays in
+the staging folder with papermill's error banner.
+
+Each task watches itself: past its time limit, or when the batch asks it to stop (a
+``.stop`` file in its staging folder, or SIGTERM/SIGINT to a local worker), it terminates
+its kernel (which papermill then reports as dead) and returns 超时 or 已中断. Kernels run
+in their own process group, so killing a group never touches the worker.
+
+papermill is imported lazily: it is the slowest import of the kit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
+import logging
+import os
+import signal
 import subprocess
+import threading
 import time
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from huibao import config
-from huibao.errors import RunError, UnknownNameError
+from huibao import config, errors
+from huibao.errors import UnknownNameError
+from huibao.fingerprint import versions
+from huibao.manifest import Status
 
 # Document type → notebook in notebooks/ that produces it.
 NOTEBOOKS = {"工作总结": "work_summary"}
 
-
-@dataclass(frozen=True)
-class RunResult:
-    unit: str
-    document: Path
-    notebook: Path
-    seconds: float
+STOP_FILE = ".stop"
+KILL_GRACE = 2.0   # seconds between SIGTERM and SIGKILL for a kernel that must stop
+_POLL = 0.25
 
 
 def notebook_for(document: str, root: Path) -> Path:
@@ -37,50 +49,215 @@ def notebook_for(document: str, root: Path) -> Path:
     return config.notebooks_dir(root) / f"{name}.ipynb"
 
 
-def _quiet_kernel_manager() -> type:
-    """A kernel manager whose kernel's own stderr (ipykernel's TCP warning) is discarded.
+@dataclass(frozen=True)
+class UnitTask:
+    """Everything a worker needs for one unit-document; absolute paths, plain values."""
 
-    Cell output still arrives through the messaging channels; only the kernel process's
-    log lines are dropped, so the analyst's terminal shows our messages alone.
+    unit: str
+    document: str
+    notebook: str          # the source notebook
+    root: str              # project root: the kernel's working folder
+    staging: str           # private folder the notebook writes into (its output_dir)
+    parameters: dict       # injected into the notebook (output_dir is added here)
+    timeout: float         # seconds for the whole notebook
+    env: dict = field(default_factory=dict)  # extra environment for the kernel
+
+    @property
+    def executed(self) -> Path:
+        return Path(self.staging) / f"{self.document}.ipynb"
+
+    @property
+    def docx(self) -> Path:
+        return Path(self.staging) / f"{self.document}.docx"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a task. ``cell`` is the failing cell's execution count (In [N])."""
+
+    unit: str
+    document: str
+    status: Status
+    start: float           # epoch seconds, on the worker's clock
+    end: float
+    message: str | None = None
+    cell: int | None = None
+    versions: dict = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+# Set by SIGTERM/SIGINT in a local worker: the batch is stopping, start nothing new.
+_STOPPING = threading.Event()
+
+
+def worker_init(batch_pid: int) -> None:
+    """Initializer of local worker processes.
+
+    A worker gets its own process group, so Ctrl-C in the terminal reaches the batch
+    process alone, which then stops the workers in order. It stops by itself when the batch
+    process is gone (killed with ``kill -9``): a pooled worker would otherwise wait for work
+    forever. Library log lines are dropped: the outcome reports what went wrong.
     """
-    from jupyter_client.manager import AsyncKernelManager
+    os.setpgid(0, 0)
+    # nbclient logs "Kernel died …" when we stop a kernel; the outcome already says so.
+    logging.getLogger("traitlets").addHandler(logging.NullHandler())
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: _STOPPING.set())
+    threading.Thread(target=_exit_after, args=(batch_pid,), name="huibao-orphan",
+                     daemon=True).start()
 
-    class QuietKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kw):  # type: ignore[override]
-            kw.setdefault("stderr", subprocess.DEVNULL)
-            return await super().start_kernel(**kw)
 
-    return QuietKernelManager
+def _exit_after(batch_pid: int) -> None:
+    """Wait for the batch process to go away; then stop the running task and exit."""
+    while _alive(batch_pid):
+        time.sleep(1.0)
+    _STOPPING.set()                 # the task's watch terminates its kernel …
+    time.sleep(KILL_GRACE + 2 * _POLL + 0.5)   # … and SIGKILLs it after the grace
+    os._exit(0)
 
 
-def run_unit(unit: str, year: int, campaign: str, *, data_path: str, document: str = "工作总结",
-             doc_date: str | dt.date | None = None, root: Path | None = None,
-             timeout: int = 600) -> RunResult:
-    """Run ``document``'s notebook for one unit; return where the .docx and notebook are."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process stays a zombie until its parent reaps it
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def execute(task: UnitTask) -> Outcome:
+    """Run ``task``'s notebook into its staging folder; report, never raise, its failure."""
+    start = time.time()
+    if _STOPPING.is_set():
+        return Outcome(task.unit, task.document, Status.INTERRUPTED, start, start,
+                       "批量运行已中断，未开始")
+    watch = _Watch(task)
+    try:
+        status, message, cell = _papermill(task, watch)
+    finally:
+        watch.close()
+    if status is not Status.OK and watch.reason is not None:
+        status = watch.reason
+        message = (f"超过时限 {task.timeout:g} 秒，已停止" if status is Status.TIMEOUT
+                   else "批量运行已中断，已停止")
+        cell = None
+    return Outcome(task.unit, task.document, status, start, time.time(), message, cell,
+                   versions())
+
+
+def _papermill(task: UnitTask, watch: _Watch) -> tuple[Status, str | None, int | None]:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    root = root or config.project_root()
-    source = notebook_for(document, root)
-    out_dir = config.unit_output_dir(year, campaign, unit, root)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    executed = out_dir / f"{document}.ipynb"
-    parameters = {
-        "unit": unit, "year": int(year), "campaign": campaign, "data_path": str(data_path),
-        "output_dir": str(out_dir), "doc_date": None if doc_date is None else str(doc_date),
-    }
-    start = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(source), str(executed), parameters=parameters, cwd=str(root),
+            task.notebook, str(task.executed),
+            parameters={**task.parameters, "output_dir": task.staging}, cwd=task.root,
             kernel_name="python3", progress_bar=False, log_output=False,
-            execution_timeout=timeout, report_mode=False,
-            kernel_manager_class=_quiet_kernel_manager(),
+            execution_timeout=int(task.timeout), report_mode=False,
+            kernel_manager_class=_kernel_manager(watch, task.env),
         )
     except PapermillExecutionError as exc:
-        raise RunError(unit, source.name, f"{exc.ename}: {exc.evalue}",
-                       cell_index=exc.exec_count) from None
-    docx = out_dir / f"{document}.docx"
-    if not docx.is_file():
-        raise RunError(unit, source.name, f"notebook 执行完毕，但未生成 {docx.name}")
-    return RunResult(unit, docx, executed, time.perf_counter() - start)
+        return Status.FAILED, _problem(exc.ename, exc.evalue), exc.exec_count
+    except Exception as exc:  # a dead kernel, an unreadable notebook: this unit fails
+        return Status.FAILED, _problem(type(exc).__name__, str(exc)), None
+    if not task.docx.is_file():
+        return Status.FAILED, f"notebook 执行完毕，但未生成 {task.docx.name}", None
+    try:
+        with zipfile.ZipFile(task.docx) as zf:
+            bad = zf.testzip()
+    except zipfile.BadZipFile:
+        bad = task.docx.name
+    if bad is not None:
+        return Status.FAILED, f"生成的 {task.docx.name} 不是完整的 Word 文件（{bad}）", None
+    return Status.OK, None, None
+
+
+def _problem(ename: str, evalue: str) -> str:
+    """The kit's own errors speak for themselves; others keep their type name."""
+    known = getattr(errors, ename, None)
+    if isinstance(known, type) and issubclass(known, errors.HuibaoError):
+        return evalue
+    return f"{ename}: {evalue}" if evalue else f"{ename}（详见执行记录中该单元格的输出）"
+
+
+class _Watch:
+    """One task's kernels, its deadline, and the reason it was stopped, if it was."""
+
+    def __init__(self, task: UnitTask) -> None:
+        self.reason: Status | None = None
+        self._kernels: list[int] = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._deadline = time.monotonic() + task.timeout
+        self._stop_file = Path(task.staging) / STOP_FILE
+        self._thread = threading.Thread(target=self._run, name="huibao-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(_POLL):
+            if time.monotonic() > self._deadline:
+                self.stop(Status.TIMEOUT)
+            elif _STOPPING.is_set() or self._stop_file.exists():
+                self.stop(Status.INTERRUPTED)
+
+    def kernel_started(self, pgid: int) -> None:
+        with self._lock:
+            self._kernels.append(pgid)
+            stopped = self.reason is not None
+        if stopped:
+            _terminate(pgid)
+
+    def stop(self, reason: Status) -> None:
+        with self._lock:
+            if self.reason is not None:
+                return
+            self.reason = reason
+            kernels = list(self._kernels)
+        for pgid in kernels:
+            _terminate(pgid)
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def _terminate(pgid: int) -> None:
+    """SIGTERM the kernel's process group, SIGKILL it if it is still there after a grace."""
+    def signal_group(sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
+
+    signal_group(signal.SIGTERM)
+    timer = threading.Timer(KILL_GRACE, signal_group, (signal.SIGKILL,))
+    timer.daemon = True
+    timer.start()
+
+
+def _kernel_manager(watch: _Watch, env: dict) -> type:
+    """A kernel manager that reports its kernel to ``watch`` and discards kernel stderr.
+
+    Cell output still arrives through the messaging channels; only the kernel process's own
+    log lines (ipykernel's TCP warning) are dropped. ``env`` is set explicitly because a
+    pooled worker's environment is the one it started with, not the batch's current one.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TaskKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):  # type: ignore[override]
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            kw["env"] = {**os.environ, **kw.get("env", {}), **env}
+            await super().start_kernel(**kw)
+            provisioner = self.provisioner
+            pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+            if pgid:
+                watch.kernel_started(pgid)
+
+    return TaskKernelManager
