@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-demo: $(STAMP) ## 生成样例单位（示例县）2025年工作总结
-	$(BIN)/huibao run --unit 示例县 --year 2025
+demo: $(STAMP) ## 生成样例中全部单位2025年的工作总结（并行；未变化的跳过）
+	$(BIN)/huibao run --all --year 2025 --allow-missing
 
 test: $(STAMP) ## 运行全部测试（代码检查、单元测试、文档审核、nbval）
 	$(BIN)/ruff check src tests scripts

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -102,8 +103,10 @@ def worker_init(batch_pid: int) -> None:
     forever. Library log lines are dropped: the outcome reports what went wrong.
     """
     os.setpgid(0, 0)
-    # nbclient logs "Kernel died …" when we stop a kernel; the outcome already says so.
-    logging.getLogger("traitlets").addHandler(logging.NullHandler())
+    # nbclient logs "Kernel died …" (through papermill's logger) when we stop a kernel; the
+    # outcome already says so. A handler configured by the caller still receives them.
+    for name in ("papermill", "traitlets"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: _STOPPING.set())
     threading.Thread(target=_exit_after, args=(batch_pid,), name="huibao-orphan",
@@ -145,9 +148,10 @@ def execute(task: UnitTask) -> Outcome:
         watch.close()
     if status is not Status.OK and watch.reason is not None:
         status = watch.reason
-        message = (f"超过时限 {task.timeout:g} 秒，已停止" if status is Status.TIMEOUT
-                   else "批量运行已中断，已停止")
-        cell = None
+    if status is Status.TIMEOUT:
+        message, cell = f"超过时限 {task.timeout:g} 秒，已停止", None
+    elif status is Status.INTERRUPTED:
+        message, cell = "批量运行已中断，已停止", None
     return Outcome(task.unit, task.document, status, start, time.time(), message, cell,
                    versions())
 
@@ -161,11 +165,13 @@ def _papermill(task: UnitTask, watch: _Watch) -> tuple[Status, str | None, int |
             task.notebook, str(task.executed),
             parameters={**task.parameters, "output_dir": task.staging}, cwd=task.root,
             kernel_name="python3", progress_bar=False, log_output=False,
-            execution_timeout=int(task.timeout), report_mode=False,
+            execution_timeout=math.ceil(task.timeout), report_mode=False,
             kernel_manager_class=_kernel_manager(watch, task.env),
         )
     except PapermillExecutionError as exc:
         return Status.FAILED, _problem(exc.ename, exc.evalue), exc.exec_count
+    except TimeoutError:  # nbclient's per-cell limit, a backstop to the watch
+        return Status.TIMEOUT, None, None
     except Exception as exc:  # a dead kernel, an unreadable notebook: this unit fails
         return Status.FAILED, _problem(type(exc).__name__, str(exc)), None
     if not task.docx.is_file():
