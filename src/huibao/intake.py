@@ -60,7 +60,7 @@ SHEET_GUIDE = "填表说明"
 LOC = ["file", "sheet", "row", "column", "letter"]
 VALUE_COLUMNS = ["unit", "year", "key", "value", "source", *LOC]
 TARGET_COLUMNS = ["unit", "year", "key", "target", "source", *LOC]
-ROW_COLUMNS = ["unit", "year", "keys", *LOC[:3]]
+ROW_COLUMNS = ["unit", "year", "keys", *LOC]  # column/letter: the unit's cell
 BLANK_COLUMNS = ["unit", "year", "key", *LOC]
 IGNORED_HEADERS = frozenset(name_key(h) for h in (
     "序号", "编号", "备注", "说明", "数据来源", "填报说明", "联系人", "联系电话"))
@@ -317,8 +317,10 @@ class _Reader:
             if not self.first_row(role, unit, year, base):
                 continue
             if role == "values":
-                self.records["rows"].append({"unit": unit, "year": year, "keys": frozenset(
-                    ind.key for ind, _ in columns.values()), **base})
+                self.records["rows"].append({
+                    "unit": unit, "year": year, **base, "column": layout.shown[layout.unit_col],
+                    "letter": letter(layout.unit_col),
+                    "keys": frozenset(ind.key for ind, _ in columns.values())})
             for c, (ind, factor) in columns.items():
                 self.value(grid, layout, r, c, ind, factor, role, unit, year)
 
