@@ -190,6 +190,8 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         raise BatchUsageError(str(exc)) from None
     if units is not None and not units:
         raise BatchUsageError("没有指定单位：请用 --unit、--units 或 --all。")
+    units = None if units is None else list(dict.fromkeys(units))  # each once, in order
+    documents = list(dict.fromkeys(documents or ()))
     base = params.merged(root / "params", campaign, None, overrides)
     year = year if year is not None else base.get("year")
     if year is None:

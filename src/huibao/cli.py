@@ -94,6 +94,9 @@ def run(
     except HuibaoError as exc:
         _fail(exc, debug)
         return
+    except OSError as exc:  # a full disk, a read-only outputs folder
+        _fail(HuibaoError(f"无法读写文件：{exc}"), debug)
+        return
     progress.print_summary(result, out, _relative)
     raise typer.Exit(result.exit_code)
 
