@@ -29,13 +29,18 @@ def test_digest_ignores_key_order_and_reads_dates_as_text() -> None:
         fingerprint.digest({"b": "2025-01-02", "a": 1})
 
 
+def edited(project: Path, tmp_path: Path, header: str, value: float) -> dict:
+    """data_and_peers of a copy of ``project`` with 白鹭县's 2025 ``header`` set."""
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    set_value(copy / WORKBOOK, "白鹭县", 2025, header, value)
+    return data_and_peers(copy)
+
+
 def test_changing_a_unit_only_value_changes_only_that_units_data(project: Path,
                                                                    tmp_path: Path) -> None:
     before = data_and_peers(project)
-    copy = tmp_path / "p"
-    shutil.copytree(project, copy)
-    set_value(copy / WORKBOOK, "白鹭县", 2025, "公益广告", 1234)
-    after = data_and_peers(copy)
+    after = edited(project, tmp_path, "公益广告", 1234)
     assert after["白鹭县"][0] != before["白鹭县"][0]
     assert after["示例县"] == before["示例县"] and after["云溪区"] == before["云溪区"]
 
@@ -43,11 +48,8 @@ def test_changing_a_unit_only_value_changes_only_that_units_data(project: Path,
 def test_changing_a_value_every_unit_charts_changes_every_units_peers(project: Path,
                                                                         tmp_path: Path) -> None:
     before = data_and_peers(project)
-    copy = tmp_path / "p"
-    shutil.copytree(project, copy)
     # 注册志愿者 feeds 注册志愿者占常住人口比例, drawn for all units in one bar chart.
-    set_value(copy / WORKBOOK, "白鹭县", 2025, "注册志愿者", 50000)
-    after = data_and_peers(copy)
+    after = edited(project, tmp_path, "注册志愿者", 50000)
     assert after["示例县"][0] == before["示例县"][0]
     assert after["示例县"][1] != before["示例县"][1]
 
