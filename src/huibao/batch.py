@@ -79,6 +79,7 @@ class UnitResult:
 class BatchResult:
     year: int
     campaign: str
+    folder: Path                   # outputs/<year>/<campaign>/
     results: list[UnitResult]
     manifest: Path | None          # None when nothing was run or recorded
     signal: int | None = None      # the signal that stopped the batch
@@ -296,7 +297,8 @@ class _Batch:
             # Nothing can be made and nothing was made before: leave outputs/ untouched.
             for item in plan:
                 self._settle(item)
-            return BatchResult(self.year, self.campaign, list(plan), None, None, self.warnings)
+            return BatchResult(self.year, self.campaign, self.base, list(plan), None, None,
+                               self.warnings)
         with BatchLock(self.base, wait=self.wait, on_wait=self.reporter.waiting), \
                 self._signals():
             staging.clean(self.base)
@@ -323,7 +325,7 @@ class _Batch:
                                      else RunState.DONE, finished=_iso(time.time()))
             self.manifest.save()
         results = [self.results[k] for k in order if k in self.results]
-        return BatchResult(self.year, self.campaign, results, self.manifest.path,
+        return BatchResult(self.year, self.campaign, self.base, results, self.manifest.path,
                            self.signal, self.warnings)
 
     def _note_previous_run(self) -> None:

@@ -85,15 +85,23 @@ class ConsoleReporter(Reporter):
 
 def print_summary(result: BatchResult, console: Console,
                   relative: Callable[[Path], str]) -> None:
-    """The table 单位 | 文档 | 状态 | 耗时 | 输出, then counts, warnings and the manifest."""
-    table = Table(title=f"{result.year}年 {result.campaign}", title_justify="left")
+    """The table 单位 | 文档 | 状态 | 耗时 | 输出, then counts, warnings and the manifest.
+
+    Output paths are shown relative to the batch folder, which the title names.
+    """
+    def short(path: Path) -> str:
+        return path.relative_to(result.folder).as_posix() if path.is_relative_to(
+            result.folder) else relative(path)
+
+    table = Table(title=f"{result.year}年 {result.campaign}：{relative(result.folder)}/",
+                  title_justify="left")
     for name in ("单位", "文档", "状态", "耗时", "输出"):
         table.add_column(name, overflow="fold", no_wrap=name in ("单位", "文档", "状态", "耗时"))
     for r in result.results:
         if r.failed:
-            shown = r.problem() + (f"\n执行记录：{relative(r.notebook)}" if r.notebook else "")
+            shown = r.problem() + (f"\n执行记录：{short(r.notebook)}" if r.notebook else "")
         else:
-            shown = relative(r.docx) if r.docx else ""
+            shown = short(r.docx) if r.docx else ""
         table.add_row(r.unit, r.document, f"[{STYLES[r.status]}]{r.status.value}[/]",
                       f"{r.seconds:.1f} 秒" if r.seconds else "—", shown)
     console.print(table)
