@@ -168,6 +168,7 @@ def template(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o",
         help="输出文件；默认 outputs/采集表/<类别><年度>年数据采集表.xlsx")] = None,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
 ) -> None:
     """生成下发给各单位填写的数据采集表（Excel）。
@@ -178,7 +179,8 @@ def template(
 
     try:
         root = config.project_root()
-        path, count = checking.make_template(campaign, year, root, units=units, output=output)
+        path, count = checking.make_template(campaign, year, root, units=units, output=output,
+                                             force=force)
     except HuibaoError as exc:
         _fail(exc, debug)
         return
