@@ -2,9 +2,9 @@
 
 ``run_batch`` is the library entry point behind ``huibao run``:
 
-1. Plan, without writing anything: read each workbook once, merge each unit's parameters,
-   ``report.preflight`` each unit-year (a unit that cannot make a document is 数据有误; the
-   others go on) and fingerprint its inputs.
+1. Plan (``plan.Planner``), without writing anything: read each workbook once, merge each
+   unit's parameters, ``report.preflight`` each unit-year (a unit that cannot make a
+   document is 数据有误; the others go on) and fingerprint its inputs.
 2. Lock ``outputs/<year>/<campaign>/``, remove staging folders left by killed runs, and
    skip each unit-document whose last good build had the same fingerprint and whose .docx
    is intact (未变化).
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import secrets
 import signal
@@ -37,18 +36,14 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from huibao import config, executors, fingerprint, params, report, runner, staging
+from huibao import config, executors, fingerprint, params, runner, staging
 from huibao.errors import HuibaoError
 from huibao.lock import BatchLock
 from huibao.manifest import NAME as MANIFEST
 from huibao.manifest import Manifest, RunState, Status, entry_key
+from huibao.plan import BatchUsageError, Job, Planner, Refusal, check_unit_name
 
 STOP_GRACE = 30.0  # seconds running tasks get to stop before their workers are killed
-DEFAULT_DOCUMENT = "工作总结"
-
-
-class BatchUsageError(HuibaoError):
-    """The batch was asked for something that cannot be run (exit code 2 in the CLI)."""
 
 
 @dataclass(frozen=True)
@@ -113,35 +108,6 @@ class Reporter:
         """A unit-document is settled (any status)."""
 
 
-@dataclass(frozen=True)
-class _Job:
-    unit: str
-    document: str
-    parameters: dict           # injected into the notebook (output_dir added per task)
-    notebook: Path
-    inputs: dict[str, str]     # fingerprints
-    warnings: tuple[str, ...]
-
-    @property
-    def key(self) -> str:
-        return entry_key(self.unit, self.document)
-
-
-def units_with_data(inputs: report.Inputs, year: int) -> list[str]:
-    """Units of 单位信息, in workbook order, that have indicator data for ``year``."""
-    have = set(inputs.facts.loc[inputs.facts["year"] == year, "unit"])
-    return [u for u in inputs.workbook.units["unit"] if u in have]
-
-
-def check_unit_name(unit: str) -> str:
-    """``unit`` if it can name an output folder: no path characters, no reserved name."""
-    config.safe_name(unit)
-    if unit.startswith(".") or unit == MANIFEST:
-        raise HuibaoError(f"单位名称“{unit}”不能用作输出目录名（不能以“.”开头，"
-                          f"也不能是 {MANIFEST}）。")
-    return unit
-
-
 def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
               units: Sequence[str] | None = None, documents: Sequence[str] | None = None,
               jobs: int | None = None, force: bool = False, allow_missing: bool = False,
@@ -198,22 +164,21 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
     if year is None:
         raise BatchUsageError(f"缺少年度：请用 --year 指定，"
                               f"或写入 params/{campaign}/defaults.yaml。")
-    batch = _Batch(root, int(year), campaign, units=units, documents=documents, jobs=jobs,
-                   force=force, allow_missing=allow_missing, scheduler=scheduler,
-                   timeout=timeout, overrides={**(overrides or {}), "year": int(year)},
-                   base_params=base, wait=wait, reporter=reporter or Reporter())
+    planner = Planner(root, int(year), campaign, documents=documents,
+                      overrides={**(overrides or {}), "year": int(year)}, base_params=base,
+                      allow_missing=allow_missing)
+    batch = _Batch(root, int(year), campaign, planner.plan(units), jobs=jobs, force=force,
+                   scheduler=scheduler, timeout=timeout, wait=wait,
+                   reporter=reporter or Reporter())
     return batch.run()
 
 
 class _Batch:
-    def __init__(self, root: Path, year: int, campaign: str, *, units, documents, jobs,
-                 force, allow_missing, scheduler, timeout, overrides, base_params, wait,
-                 reporter: Reporter) -> None:
-        self.root, self.year, self.campaign = root, year, campaign
-        self.units, self.documents = units, list(documents or [])
-        self.jobs, self.force, self.allow_missing = jobs, force, allow_missing
-        self.scheduler, self.timeout, self.overrides = scheduler, timeout, overrides
-        self.base_params, self.wait, self.reporter = base_params, wait, reporter
+    def __init__(self, root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
+                 jobs, force, scheduler, timeout, wait, reporter: Reporter) -> None:
+        self.root, self.year, self.campaign, self.plan = root, year, campaign, plan
+        self.jobs, self.force, self.scheduler = jobs, force, scheduler
+        self.timeout, self.wait, self.reporter = timeout, wait, reporter
         self.outputs = config.outputs_dir(root)
         self.base = self.outputs / str(year) / campaign
         self.run_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
@@ -221,84 +186,22 @@ class _Batch:
         self.warnings: list[str] = []
         self.signal: int | None = None
         self.hurry = False   # a second signal: stop waiting for tasks
-        self._loaded: dict[str, report.Inputs | HuibaoError] = {}
-        self._peers: dict[str, str] = {}
         self._broken = False
         self.manifest: Manifest
-
-    # -- planning ---------------------------------------------------------------------
-
-    def _inputs(self, data_path: object) -> tuple[report.Inputs, str]:
-        """The workbook(s) at ``data_path``, read once per batch, and a key for caching."""
-        key = json.dumps(data_path, ensure_ascii=False, default=str)
-        if key not in self._loaded:
-            try:
-                self._loaded[key] = report.load_inputs(self.campaign, data_path, self.root)
-            except HuibaoError as exc:
-                self._loaded[key] = exc
-        got = self._loaded[key]
-        if isinstance(got, HuibaoError):
-            raise got
-        return got, key
-
-    def _data_path(self, p: dict) -> object:
-        if not p.get("data_path"):
-            raise BatchUsageError(f"缺少数据文件：请用 --data 指定，或写入 "
-                                  f"params/{self.campaign}/defaults.yaml。")
-        return p["data_path"]
-
-    def _plan(self) -> list[_Job | UnitResult]:
-        if self.units is None:
-            inputs, _ = self._inputs(self._data_path(self.base_params))
-            self.units = units_with_data(inputs, self.year)
-            if not self.units:
-                raise HuibaoError(f"工作簿中没有任何单位有{self.year}年的指标数据。")
-        fixed = {"templates": fingerprint.templates_digest(self.campaign, self.root),
-                 "kit": fingerprint.kit_digest()}
-        notebooks: dict[str, str] = {}
-        plan: list[_Job | UnitResult] = []
-        for unit in self.units:
-            docs = self.documents or [self.base_params.get("document") or DEFAULT_DOCUMENT]
-            try:
-                check_unit_name(unit)
-                p = params.merged(self.root / "params", self.campaign, unit, self.overrides)
-                docs = self.documents or [p.get("document") or DEFAULT_DOCUMENT]
-                inputs, key = self._inputs(self._data_path(p))
-                warnings = tuple(w.text() for w in report.preflight(
-                    inputs, unit, self.year, allow_missing=self.allow_missing) or ())
-                for doc in docs:
-                    notebooks.setdefault(doc, fingerprint.file_digest(
-                        runner.notebook_for(doc, self.root)))
-            except HuibaoError as exc:
-                plan += [UnitResult(unit, doc, Status.BAD_DATA, message=str(exc)) for doc in docs]
-                continue
-            if key not in self._peers:
-                self._peers[key] = fingerprint.digest(fingerprint.peer_view(inputs, self.year))
-            data = fingerprint.digest(inputs.workbook.rows_for(unit))
-            for doc in docs:
-                injected = {"unit": unit, "year": self.year, "campaign": self.campaign,
-                            "data_path": p["data_path"], "doc_date": p.get("doc_date"),
-                            "document": doc}
-                parts = {"data": data, "peers": self._peers[key],
-                         "params": fingerprint.digest(injected), "notebook": notebooks[doc],
-                         **fixed}
-                plan.append(_Job(unit, doc, injected, runner.notebook_for(doc, self.root),
-                                 fingerprint.combine(doc, parts), warnings))
-        return plan
 
     # -- the run ----------------------------------------------------------------------
 
     def run(self) -> BatchResult:
-        plan = self._plan()
+        plan = self.plan
         order = [entry_key(item.unit, item.document) for item in plan]
-        jobs = [item for item in plan if isinstance(item, _Job)]
+        jobs = [item for item in plan if isinstance(item, Job)]
         self.reporter.planned(len(plan))
         if not jobs and not self.base.exists():
             # Nothing can be made and nothing was made before: leave outputs/ untouched.
             for item in plan:
-                self._settle(item)
-            return BatchResult(self.year, self.campaign, self.base, list(plan), None, None,
-                               self.warnings)
+                self._settle(_refused(item))
+            return BatchResult(self.year, self.campaign, self.base,
+                               list(self.results.values()), None, None, self.warnings)
         with BatchLock(self.base, wait=self.wait, on_wait=self.reporter.waiting), \
                 self._signals():
             staging.clean(self.base)
@@ -312,8 +215,8 @@ class _Batch:
                                  "finished": None}
             todo = []
             for item in plan:
-                if isinstance(item, UnitResult):
-                    self._record(item, None, error=_error(item.message))
+                if isinstance(item, Refusal):
+                    self._record(_refused(item), None, error=_error(item.message))
                 elif self._up_to_date(item):
                     self._unchanged(item)
                 else:
@@ -354,7 +257,7 @@ class _Batch:
             for s, h in previous.items():
                 signal.signal(s, h)
 
-    def _up_to_date(self, job: _Job) -> bool:
+    def _up_to_date(self, job: Job) -> bool:
         if self.force:
             return False
         good = (self.manifest.entry(job.key) or {}).get("good") or {}
@@ -363,13 +266,13 @@ class _Batch:
         docx = self.outputs / good["docx"]
         return docx.is_file() and fingerprint.file_digest(docx) == good.get("docx_sha256")
 
-    def _execute(self, todo: list[_Job]) -> None:
+    def _execute(self, todo: list[Job]) -> None:
         if not todo:
             return
         queue = deque(todo)
         pool = executors.open_pool(self.jobs, self.scheduler, len(todo))
         self.manifest.run["executor"] = pool.label
-        running: dict[Future, tuple[_Job, runner.UnitTask, float]] = {}
+        running: dict[Future, tuple[Job, runner.UnitTask, float]] = {}
         deadline = None
         try:
             while queue or running:
@@ -405,14 +308,14 @@ class _Batch:
         finally:
             pool.close()
 
-    def _task(self, job: _Job) -> runner.UnitTask:
+    def _task(self, job: Job) -> runner.UnitTask:
         return runner.UnitTask(
             unit=job.unit, document=job.document, notebook=str(job.notebook),
             root=str(self.root), staging=str(staging.make(self.base, job.unit, job.document)),
             parameters=job.parameters, timeout=self.timeout,
             env={"HUIBAO_HOME": str(self.root), "HUIBAO_OUTPUT_DIR": str(self.outputs)})
 
-    def _outcome(self, future: Future, job: _Job, start: float) -> runner.Outcome:
+    def _outcome(self, future: Future, job: Job, start: float) -> runner.Outcome:
         """The task's outcome, or a failure when the worker could not deliver one."""
         try:
             return future.result()
@@ -428,7 +331,7 @@ class _Batch:
 
     # -- recording --------------------------------------------------------------------
 
-    def _finish(self, job: _Job, task: runner.UnitTask, outcome: runner.Outcome) -> None:
+    def _finish(self, job: Job, task: runner.UnitTask, outcome: runner.Outcome) -> None:
         unit_dir = config.unit_output_dir(self.year, self.campaign, job.unit, self.root)
         entry = self.manifest.entry(job.key) or {}
         status, message, cell = outcome.status, outcome.message, outcome.cell
@@ -454,20 +357,20 @@ class _Batch:
                      end=outcome.end)
         self.manifest.save()  # after every unit: a killed run leaves a true record
 
-    def _unchanged(self, job: _Job) -> None:
+    def _unchanged(self, job: Job) -> None:
         good = self.manifest.entry(job.key)["good"]
         now = time.time()
         self._record(UnitResult(job.unit, job.document, Status.UNCHANGED, 0.0,
                                 self.outputs / good["docx"], self.outputs / good["notebook"],
                                 warnings=job.warnings), job, start=now, end=now)
 
-    def _settle_unstarted(self, job: _Job) -> None:
+    def _settle_unstarted(self, job: Job) -> None:
         now = time.time()
         self._record(UnitResult(job.unit, job.document, Status.INTERRUPTED, 0.0,
                                 message="批量运行已中断，未开始", warnings=job.warnings),
                      job, error=_error("批量运行已中断，未开始"), start=now, end=now)
 
-    def _record(self, result: UnitResult, job: _Job | None, *, error: dict | None = None,
+    def _record(self, result: UnitResult, job: Job | None, *, error: dict | None = None,
                 good: dict | None = None, start: float | None = None,
                 end: float | None = None) -> None:
         """Update the result's manifest entry in memory, keeping its last good build."""
@@ -488,6 +391,10 @@ class _Batch:
     def _settle(self, result: UnitResult) -> None:
         self.results[entry_key(result.unit, result.document)] = result
         self.reporter.finished(result)
+
+
+def _refused(item: Refusal) -> UnitResult:
+    return UnitResult(item.unit, item.document, Status.BAD_DATA, message=item.message)
 
 
 def _error(message: str | None, cell: int | None = None, notebook: str | None = None) -> dict:
