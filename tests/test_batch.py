@@ -22,8 +22,9 @@ from batch_project import (
 )
 from typer.testing import CliRunner
 
-from huibao.batch import BatchUsageError, run_batch
+from huibao.batch import run_batch
 from huibao.cli import app
+from huibao.errors import UsageError
 from huibao.manifest import Status
 
 
@@ -97,7 +98,7 @@ def test_rerun_skips_unchanged_units_and_a_changed_value_reruns_only_its_unit(
 @pytest.mark.parametrize("unit", ["../x", "a/b", "..", ".staging", "manifest.json"])
 def test_unit_names_that_are_paths_are_refused_before_anything_is_written(
         out: Path, root: Path, unit: str) -> None:
-    with pytest.raises(BatchUsageError, match="不能用作"):
+    with pytest.raises(UsageError, match="不能用作"):
         run_batch(2025, units=[unit], root=root)
     result = CliRunner().invoke(app, ["run", "--units", f"示例县,{unit}", "--year", "2025"])
     assert result.exit_code == 2

@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from huibao import config, executors, fingerprint, params, runner, staging
-from huibao.errors import HuibaoError
+from huibao.errors import HuibaoError, UsageError
 from huibao.lock import BatchLock
 from huibao.manifest import NAME as MANIFEST
 from huibao.manifest import Manifest, RunState, Status, entry_key
-from huibao.plan import BatchUsageError, Job, Planner, Refusal, check_unit_name
+from huibao.plan import Job, Planner, Refusal, check_unit_name
 
 STOP_GRACE = 30.0  # seconds running tasks get to stop before their workers are killed
 
@@ -143,9 +143,9 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         One ``UnitResult`` per unit-document, the manifest path and the exit code.
     """
     if jobs is not None and jobs < 1:
-        raise BatchUsageError(f"--jobs 应为正整数（当前值：{jobs}）")
+        raise UsageError(f"--jobs 应为正整数（当前值：{jobs}）")
     if timeout <= 0:
-        raise BatchUsageError(f"--timeout 应为正数秒（当前值：{timeout:g}）")
+        raise UsageError(f"--timeout 应为正数秒（当前值：{timeout:g}）")
     root = root or config.project_root()
     try:
         config.safe_name(campaign)
@@ -154,15 +154,15 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         for unit in units or ():
             check_unit_name(unit)
     except HuibaoError as exc:  # UnknownNameError or a name that cannot be a folder
-        raise BatchUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     if units is not None and not units:
-        raise BatchUsageError("没有指定单位：请用 --unit、--units 或 --all。")
+        raise UsageError("没有指定单位：请用 --unit、--units 或 --all。")
     units = None if units is None else list(dict.fromkeys(units))  # each once, in order
     documents = list(dict.fromkeys(documents or ()))
     base = params.merged(root / "params", campaign, None, overrides)
     year = year if year is not None else base.get("year")
     if year is None:
-        raise BatchUsageError(f"缺少年度：请用 --year 指定，"
+        raise UsageError(f"缺少年度：请用 --year 指定，"
                               f"或写入 params/{campaign}/defaults.yaml。")
     planner = Planner(root, int(year), campaign, documents=documents,
                       overrides={**(overrides or {}), "year": int(year)}, base_params=base,

@@ -15,15 +15,11 @@ from rich.table import Table
 
 from huibao import config, params
 from huibao.collection_form import UnitRow, write_form
-from huibao.errors import DataError, HuibaoError
+from huibao.errors import DataError, HuibaoError, UsageError
 from huibao.findings import SEVERITY_LABEL, Findings, Problem
 from huibao.intake import Workbook, expand, read_workbook
 from huibao.schema import Pack, load_pack
 from huibao.validate import validate
-
-
-class UsageError(HuibaoError):
-    """The arguments cannot be used (exit code 2)."""
 
 
 @dataclass

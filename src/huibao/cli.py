@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from huibao import __version__, config
-from huibao.errors import HuibaoError
+from huibao.errors import HuibaoError, UsageError
 
 app = typer.Typer(help="汇报：把各单位的年度数据生成为符合 GB/T 9704 版式的 Word 文档。",
                   add_completion=False, no_args_is_help=True)
@@ -30,10 +30,11 @@ class Exit(IntEnum):
 
 
 def _fail(exc: HuibaoError, debug: bool) -> None:
+    """One Chinese line; exit 2 for unusable arguments, else 1."""
     if debug:
         raise exc
     err.print(f"[bold red]错误：[/]{exc}")
-    raise typer.Exit(Exit.FAILED)
+    raise typer.Exit(Exit.USAGE if isinstance(exc, UsageError) else Exit.FAILED)
 
 
 @app.command()
@@ -88,9 +89,6 @@ def run(
                 allow_missing=allow_missing, scheduler=scheduler, timeout=timeout,
                 overrides={"data_path": str(data) if data else None, "doc_date": doc_date},
                 wait=wait, root=root, reporter=reporter)
-    except batch.BatchUsageError as exc:
-        err.print(f"[bold red]错误：[/]{exc}")
-        raise typer.Exit(Exit.USAGE) from None
     except HuibaoError as exc:
         _fail(exc, debug)
         return
@@ -149,9 +147,6 @@ def check(
         root = config.project_root()
         result = checking.run_check(files or [], campaign, root, year=year,
                                     allow_missing=allow_missing)
-    except checking.UsageError as exc:
-        err.print(f"[bold red]错误：[/]{exc}")
-        raise typer.Exit(Exit.USAGE) from None
     except HuibaoError as exc:
         _fail(exc, debug)
         return
@@ -206,6 +201,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("已中断。")
         sys.exit(130)
+    except Exception as exc:  # a defect of the kit: never a bare traceback for the analyst
+        if "--debug" in sys.argv:
+            raise
+        err.print(f"[bold red]内部错误[/]（{type(exc).__name__}：{exc}）。这是 huibao 的缺陷，"
+                  "不是数据的问题；已生成的文件不受影响。"
+                  "请加 --debug 重新运行，并把输出报告给维护者。")
+        sys.exit(Exit.FAILED)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ class HuibaoError(Exception):
         return self.message
 
 
+class UsageError(HuibaoError):
+    """The command's arguments cannot be used (the CLI exits with code 2)."""
+
+
 class PackError(HuibaoError):
     """A campaign pack or layout profile (YAML/template) is malformed."""
 

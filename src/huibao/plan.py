@@ -12,15 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huibao import config, fingerprint, params, report, runner
-from huibao.errors import HuibaoError
+from huibao.errors import HuibaoError, UsageError
 from huibao.manifest import NAME as MANIFEST
 from huibao.manifest import entry_key
 
 DEFAULT_DOCUMENT = "工作总结"
-
-
-class BatchUsageError(HuibaoError):
-    """The batch was asked for something that cannot be run (exit code 2 in the CLI)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +129,6 @@ class Planner:
 
     def _data_path(self, p: dict) -> object:
         if not p.get("data_path"):
-            raise BatchUsageError(f"缺少数据文件：请用 --data 指定，或写入 "
+            raise UsageError(f"缺少数据文件：请用 --data 指定，或写入 "
                                   f"params/{self.campaign}/defaults.yaml。")
         return p["data_path"]
