@@ -347,6 +347,8 @@ BAD = [
     ("negative", _set("集中整治行动", 4, -3), "negative", 5, "集中整治行动（次）"),
     ("rate_over_100", _set("群众满意度", 8, 108.5), "rate_over_100", 9, "群众满意度（%）"),
     ("part_over_total", _set("已完成任务", 2, 9999), "part_exceeds_total", 3, "已完成任务（项）"),
+    ("rank_over_peers", _set("全市年度综合排名", 4, 9), "rank_over_peers", 5,
+     "全市年度综合排名（位）"),
     ("not_integer", _set("拆除违章搭建", 2, 12.5), "not_integer", 3, "拆除违章搭建（处）"),
     ("wrong_unit", _set("创建知晓率", 2, "85人"), "unit_mismatch", 3, "创建知晓率（%）"),
     ("not_bool", _set("成立创建领导小组", 2, "有"), "not_bool", 3,

@@ -46,3 +46,16 @@ def test_undefined_variable_names_the_template_line(tmp_path: Path) -> None:
     (tmp_path / "t.md.j2").write_text("第一行\n{{ nothing_here }}", encoding="utf-8")
     with pytest.raises(RenderError, match="第2行"):
         render(tmp_path / "t.md.j2", {})
+
+
+def test_a_template_function_refusing_its_input_names_the_template_line(tmp_path) -> None:
+    from huibao.errors import HuibaoError
+
+    def refuse() -> str:
+        raise HuibaoError("名次5大于参评总数3。")
+
+    template = tmp_path / "t.md.j2"
+    template.write_text("第一行\n\n{{ refuse() }}\n", encoding="utf-8")
+    with pytest.raises(RenderError, match="第3行：名次5大于参评总数3") as info:
+        render(template, {"refuse": refuse})
+    assert info.value.__cause__ is None and info.value.__suppress_context__

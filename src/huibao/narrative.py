@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from huibao.errors import RenderError
+from huibao.errors import HuibaoError, RenderError
 from huibao.outline import Block, Heading, Paragraph
 from huibao.template_api import GLOBALS
 
@@ -45,7 +45,9 @@ def render(template: Path, context: dict) -> str:
     env = make_env(template.parent)
     try:
         return env.get_template(template.name).render(**context)
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, HuibaoError) as exc:
+        # A template function refusing its input (HuibaoError) is named with the template
+        # line too; ``from None`` drops Jinja's rewritten frames, which IPython cannot show.
         line = getattr(exc, "lineno", None) or _template_line(exc, template)
         where = f"第{line}行：" if line else ""
         raise RenderError(str(template), f"{where}{exc}") from None

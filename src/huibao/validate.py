@@ -73,12 +73,18 @@ def _with_ind(frame: pd.DataFrame, pack: Pack) -> Iterator[tuple[pd.Series, Indi
 
 
 def _ranges(wb: Workbook, pack: Pack) -> Iterator[Problem]:
+    peers = wb.rows.groupby("year")["unit"].nunique().to_dict() if not wb.rows.empty else {}
     for row, ind in _with_ind(wb.values, pack):
         where = {"unit": row.unit, "year": row.year, "key": row.key, **_loc(row)}
         v = row.value
         if ind.kind == "rank" and v < 1:
             yield Problem("negative", "排名应从1开始", value=fmt_number(v, 0),
                           expected="不小于1的整数", **where)
+        elif ind.kind == "rank" and v > peers.get(row.year, v):
+            n = peers[row.year]
+            yield Problem("rank_over_peers", f"名次大于数据中{row.year}年的单位数（{n}个）",
+                          value=fmt_number(v, 0), expected=f"1到{n}之间的整数",
+                          **where)
         elif ind.kind != "bool" and v < 0:
             yield Problem("negative", f"“{ind.name}”不能为负数", value=fmt_number(v, 2),
                           expected="不小于0的数值", **where)
