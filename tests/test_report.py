@@ -123,3 +123,24 @@ def test_rank_values_read_as_chinese_ordinals(inputs) -> None:
     m = metrics_for(inputs.facts, inputs.pack, "示例县", 2025)["annual_rank"]
     assert isinstance(m.value, int)
     assert qty(m) == f"第{'一二三四五六七八'[m.value - 1]}位"
+
+
+def test_blocking_errors_are_the_units_own_and_year_scoped_ones_of_its_year() -> None:
+    from huibao.findings import Findings, Problem
+    from huibao.report import blocking
+
+    found = Findings([
+        Problem("non_numeric", "x", unit="甲", year=2021),
+        Problem("unknown_column", "x"),
+        Problem("missing_required", "x", unit="甲", year=2024),
+        Problem("missing_required", "x", unit="甲", year=2025),
+        Problem("rank_over_peers", "x", unit="甲", year=2023),
+        Problem("rank_over_peers", "x", unit="甲", year=2025),
+        Problem("negative", "x", unit="乙", year=2025),
+        Problem("jump", "x", severity="warning", unit="甲", year=2025),
+    ])
+    rules = [(p.rule, p.year) for p in blocking(found, "甲", 2025)]
+    assert rules == [("non_numeric", 2021), ("unknown_column", None),
+                     ("missing_required", 2025), ("rank_over_peers", 2025)]
+    rules = [(p.rule, p.year) for p in blocking(found, "甲", 2025, allow_missing=True)]
+    assert ("missing_required", 2025) not in rules and ("non_numeric", 2021) in rules

@@ -128,19 +128,26 @@ def check_unit(inputs: Inputs, unit: str, year: int) -> dict[str, str]:
     return info
 
 
+# Errors that matter only for the document's own year: other years' required values are
+# not stated, and a published rank is phrased against the units of the document's year.
+YEAR_SCOPED = frozenset({"missing_required", "rank_over_peers"})
+
+
 def blocking(findings: Findings, unit: str, year: int, *,
              allow_missing: bool = False) -> list[Problem]:
     """The errors that stop ``unit``'s ``year`` document.
 
     Any error of the unit (in any year: its trend charts read them) or of no particular
-    unit (an unknown column, a wrong 合计) stops it; a missing required value only in the
-    document's year, and not with ``allow_missing``.
+    unit (an unknown column, a wrong 合计) stops it; the ``YEAR_SCOPED`` ones only in the
+    document's year, and a missing required value not with ``allow_missing``.
     """
     out = []
     for p in findings.errors:
         if p.unit not in (None, unit):
             continue
-        if p.rule == "missing_required" and (allow_missing or p.year != year):
+        if p.rule in YEAR_SCOPED and p.year != year:
+            continue
+        if p.rule == "missing_required" and allow_missing:
             continue
         out.append(p)
     return out
