@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from huibao.errors import DataError, locate
+from huibao.errors import locate
 
 Severity = Literal["error", "warning"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
@@ -51,11 +51,6 @@ class Problem:
     def text(self) -> str:
         """The whole message as one Chinese sentence."""
         return locate(self.message, self.where, self.value, self.expected)
-
-    def to_error(self) -> DataError:
-        return DataError(self.message, self.file, self.sheet, self.row,
-                         f"{self.letter}列“{self.column}”" if self.letter else self.column,
-                         self.value, self.expected)
 
 
 @dataclass

@@ -172,7 +172,7 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None) -> d
     """Everything a narrative template may read for one unit-year."""
     pack, wb = inputs.pack, inputs.workbook
     preflight(inputs, unit, year, allow_missing=True)  # malformed data never reaches prose
-    info = check_unit(inputs, unit, year)
+    info = wb.unit_info(unit)
     ms = metrics_for(inputs.facts, pack, unit, year)
     region = info.get("self_ref", "")[1:] or info.get("unit_type", "")
     honours = wb.honours[(wb.honours["unit"] == unit) & (wb.honours["year"] <= year)]

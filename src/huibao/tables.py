@@ -45,7 +45,6 @@ class Grid:
     cells: list[list[object]]
     percent: set[tuple[int, int]] = field(default_factory=set)
     anchors: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
-    encoding: str | None = None
 
     def raw(self, r: int, c: int) -> object:
         row = self.cells[r] if r < len(self.cells) else []
@@ -176,7 +175,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def _read_csv(path: Path) -> Grid:
-    text, encoding = decode(path.read_bytes())
+    text, _ = decode(path.read_bytes())
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
@@ -185,7 +184,7 @@ def _read_csv(path: Path) -> Grid:
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     rows = [[c if c.strip() else None for c in row]
             for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    return Grid(path.name, path.stem, rows, encoding=encoding)
+    return Grid(path.name, path.stem, rows)
 
 
 # ---------------------------------------------------------------- finding the header
