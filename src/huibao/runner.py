@@ -35,7 +35,7 @@ from huibao.fingerprint import versions
 from huibao.manifest import Status
 
 # Document type → notebook in notebooks/ that produces it.
-NOTEBOOKS = {"工作总结": "work_summary"}
+NOTEBOOKS = {"工作总结": "work_summary", "汇报材料": "briefing"}
 
 STOP_FILE = ".stop"
 KILL_GRACE = 2.0   # seconds between SIGTERM and SIGKILL for a kernel that must stop
