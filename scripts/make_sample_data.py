@@ -728,9 +728,27 @@ def summary(data: Data, targets: dict, indicators: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
+    parser.add_argument("-c", "--campaign", default="wenming_city",
+                        help="pack with a sample.yaml recipe, or 'all' (default: wenming_city)")
+    parser.add_argument("-o", "--output", type=Path, default=None)
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary")
     args = parser.parse_args()
+    if args.campaign != "wenming_city":
+        import pack_sample  # the recipe-driven generator for every other pack
+
+        folders = sorted(p.parent for p in (ROOT / "templates").glob("*/sample.yaml"))
+        if args.campaign != "all":
+            folders = [ROOT / "templates" / args.campaign]
+            if not (folders[0] / "sample.yaml").is_file():
+                raise SystemExit(f"templates/{args.campaign}/sample.yaml 不存在")
+        for folder in folders:
+            out = args.output if args.campaign != "all" and args.output else \
+                ROOT / "data" / f"{folder.name}_sample.xlsx"
+            pack_sample.make(folder, out, FIXED_TIME)
+            print(f"wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+        if args.campaign != "all":
+            return
+    args.output = args.output or OUTPUT
 
     indicators = load_indicators()
     data = generate(indicators)

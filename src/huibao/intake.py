@@ -81,7 +81,8 @@ class PlainSpec:
 
 PLAIN = {
     "units": PlainSpec(SHEET_UNITS, {"单位": "unit", "类型": "unit_type", "自称": "self_ref",
-                                     "上级党委政府": "superior", "署名": "signatory"},
+                                     "上级党委政府": "superior", "署名": "signatory",
+                                     "上级单位": "parent"},
                        ("单位",)),
     "honours": PlainSpec(SHEET_HONOURS, {"单位": "unit", "年度": "year", "级别": "level",
                                          "称号": "title", "授予单位": "body"},
@@ -106,7 +107,7 @@ class Workbook:
     """What the input files hold, as tidy frames, plus the problems found reading them."""
 
     paths: list[Path]
-    units: pd.DataFrame       # unit, unit_type, self_ref, superior, signatory + LOC
+    units: pd.DataFrame       # unit, unit_type, self_ref, superior, signatory, parent + LOC
     values: pd.DataFrame      # VALUE_COLUMNS
     targets: pd.DataFrame     # TARGET_COLUMNS
     honours: pd.DataFrame     # unit, year, level, title, body + LOC
