@@ -508,6 +508,30 @@ HONOURS: list[tuple[str, int, str, str, str]] = [
 ]
 
 
+# (unit, year, name, category, times, participants, note): 重点活动, names without quotes.
+ACTIVITIES: list[tuple[str, int, str, str, int | None, int | None, str]] = [
+    (DEMO, 2024, "文明创建进社区宣讲", "宣传发动", 36, 5200, "讲解测评体系和市民文明公约"),
+    (DEMO, 2024, "学雷锋志愿服务月", "志愿服务", 1, 8600, "集中开展便民服务和文明劝导"),
+    (DEMO, 2024, "背街小巷环境综合整治", "环境整治", 12, 3100, "整治占道经营和乱堆乱放"),
+    (DEMO, 2025, "文明创建进社区宣讲", "宣传发动", 42, 6300, "讲解测评体系和市民文明公约"),
+    (DEMO, 2025, "文明交通劝导", "志愿服务", 48, 2400, "在主要路口劝导不文明交通行为"),
+    (DEMO, 2025, "我们的节日", "文体活动", 8, 12500, "春节、清明、端午、中秋等传统节日主题活动"),
+    (DEMO, 2025, "城乡环境卫生集中整治", "环境整治", 16, 4200, "清理卫生死角和违章搭建"),
+    (DEMO, 2025, "文明单位结对共建", "共建共创", 24, None, "机关单位与社区结对开展共建"),
+    ("云溪区", 2025, "文明交通劝导", "志愿服务", 30, 1800, "早晚高峰路口劝导"),
+    ("桐山县", 2025, "移风易俗宣传", "宣传发动", 10, 2600, "倡导红事新办、白事简办"),
+]
+
+# (unit, year, name, action, issued): 制度, names without 《》.
+SYSTEMS: list[tuple[str, int, str, str, str]] = [
+    (DEMO, 2024, "示例县创建全国文明城市工作督查通报办法", "出台", "2024-03"),
+    (DEMO, 2025, "示例县创建全国文明城市工作考核办法", "修订", "2025-02"),
+    (DEMO, 2025, "示例县城市管理“门前三包”责任制实施细则", "出台", "2025-04"),
+    (DEMO, 2025, "示例县志愿服务激励办法", "出台", "2025-06"),
+    ("云溪区", 2025, "云溪区创建工作问题整改销号制度", "出台", "2025-05"),
+]
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -676,6 +700,21 @@ def build_workbook(data: Data, targets: dict, indicators: list[dict[str, Any]]) 
         ws,
         ["单位", "年度", "级别", "称号", "授予单位"],
         [list(h) for h in sorted(HONOURS, key=lambda h: (order[h[0]], h[1]))],
+        [None, "0", None, None, None],
+    )
+
+    ws = wb.create_sheet("重点活动")
+    write_table(
+        ws,
+        ["单位", "年度", "活动名称", "类别", "开展次数", "参与人次", "简要说明"],
+        [list(a) for a in sorted(ACTIVITIES, key=lambda a: (order[a[0]], a[1]))],
+        [None, "0", None, None, "0", "0", None],
+    )
+    ws = wb.create_sheet("制度")
+    write_table(
+        ws,
+        ["单位", "年度", "制度名称", "方式", "印发时间"],
+        [list(r) for r in sorted(SYSTEMS, key=lambda r: (order[r[0]], r[1]))],
         [None, "0", None, None, None],
     )
 

@@ -7,6 +7,7 @@ with yaml, recomputes derived rates and comparisons, and formats numbers by the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -36,8 +37,8 @@ class Ind:
     required: bool
 
 
-def load_pack(root: Path) -> dict[str, Ind]:
-    data = yaml.safe_load((root / "templates/wenming_city/indicators.yaml").read_text("utf-8"))
+def load_pack(root: Path, campaign: str = "wenming_city") -> dict[str, Ind]:
+    data = yaml.safe_load((root / f"templates/{campaign}/indicators.yaml").read_text("utf-8"))
     dec = {"count": 0, "rank": 0, "bool": 0, "amount": 1, "score": 1, "rate": 1, "money": 2}
     out = {}
     for i in data["indicators"]:
@@ -57,9 +58,10 @@ class Data:
         by_header = {f"{i.name}（{i.unit}）": i.key for i in pack.values()}
         self.values = self._sheet(wb["指标数据"], by_header)
         self.targets = self._sheet(wb["年度目标"], by_header)
-        ws = wb["荣誉"]
-        rows = list(ws.iter_rows(values_only=True))
-        self.honours = [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r[0]]
+        self.honours = self._plain(wb, "荣誉")
+        self.activities = self._plain(wb, "重点活动")
+        self.systems = self._plain(wb, "制度")
+        self.units = {r["单位"]: r for r in self._plain(wb, "单位信息")}
         for (u, y) in {(u, y) for u, y, _ in self.values}:
             for ind in pack.values():
                 d = ind.derive
@@ -70,6 +72,55 @@ class Data:
                 if num is not None and den:
                     scale = d.get("denominator_scale", 1)
                     self.values[(u, y, ind.key)] = num / (den * scale) * 100
+
+    @staticmethod
+    def _plain(wb, name: str) -> list[dict]:
+        if name not in wb.sheetnames:
+            return []
+        rows = list(wb[name].iter_rows(values_only=True))
+        return [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r[0]]
+
+    def explained(self, unit: str, year: int) -> set[float]:
+        """Every figure a document of ``unit``-``year`` may state, from the workbook alone.
+
+        Values of this and last year, targets, differences, growth and completion ratios,
+        the number of units, counts of honours, activities and systems and sums of
+        activities' times and participants over any choice of categories, and years.
+        """
+        numbers: set[float] = {*range(min(y for _, y, _ in self.values), year + 2)}
+        numbers.add(len({u for u, y, _ in self.values if y == year}))
+        numbers.add(sum(1 for h in self.honours if h["单位"] == unit and h["年度"] <= year))
+        for key in self.pack:
+            v, p = self.value(unit, year, key), self.value(unit, year - 1, key)
+            t = self.target(unit, year, key)
+            numbers |= {x for x in (v, p, t) if x is not None}
+            if v is not None and p is not None:
+                numbers.add(abs(v - p))
+                if p:
+                    numbers.add(abs(v - p) / p * 100)
+            if v is not None and t:
+                numbers |= {abs(v - t), v / t * 100}
+        acts = [a for a in self.activities if a["单位"] == unit and a["年度"] == year]
+        cats = sorted({a["类别"] for a in acts})
+        for mask in range(1, 2 ** len(cats)):
+            chosen = [a for a in acts if cats.index(a["类别"]) in
+                      [i for i in range(len(cats)) if mask >> i & 1]]
+            numbers.add(len(chosen))
+            for col in ("开展次数", "参与人次"):
+                if all(a.get(col) is not None for a in chosen):
+                    numbers.add(sum(a[col] for a in chosen))
+        numbers.add(len({s["制度名称"] for s in self.systems
+                         if s["单位"] == unit and s["年度"] == year}))
+        return numbers
+
+    def names(self) -> list[str]:
+        """Names that may contain digits of their own (五有, 200摊位…), longest first."""
+        out = [i.name for i in self.pack.values()]
+        out += [str(r.get(k) or "") for rows, k in ((self.honours, "称号"),
+                                                   (self.activities, "活动名称"),
+                                                   (self.systems, "制度名称")) for r in rows]
+        out += list(self.units)
+        return sorted({n for n in out if n}, key=len, reverse=True)
 
     @staticmethod
     def _sheet(ws, by_header):
@@ -144,3 +195,14 @@ def missed(ind: Ind, v: float, t: float | None) -> bool:
     if t is None:
         return False
     return v > t if ind.hib is False else v < t
+
+
+def unexplained(text: str, allowed: set[float], names: list[str]) -> list[str]:
+    """Figures in ``text`` that are none of ``allowed`` (as printed, 0–2 decimals, 万/亿)."""
+    for name in names:
+        text = text.replace(name, "")
+    shown = set()
+    for x in allowed:
+        for d in (0, 1, 2):
+            shown |= {fmt(x, d), fmt(x / 10000, d), fmt(x / 1e8, d), fmt(x * 10000, d)}
+    return [f for f in re.findall(r"\d+(?:\.\d+)?", text) if f not in shown]

@@ -36,8 +36,8 @@ def test_cli_checks_unit_and_year_before_starting_a_kernel(out: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--year", "2025"], "请用 --unit 或 --units 指定单位"),
     (["--all", "--unit", "示例县"], "二者选一"),
-    (["--unit", "示例县", "--docs", "工作总结,汇报材料"],
-     "未找到文档类型“汇报材料”。可用的有：工作总结"),
+    (["--unit", "示例县", "--docs", "工作总结,情况报告"],
+     "未找到文档类型“情况报告”。可用的有：工作总结、汇报材料"),
     (["--unit", "示例县", "--jobs", "0"], "--jobs 应为正整数"),
     (["--unit", "示例县", "--timeout", "0"], "--timeout 应为正数"),
     (["--units", "示例县,../x"], "不能用作文件或目录名"),

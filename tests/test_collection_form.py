@@ -170,7 +170,7 @@ def test_sample_exported_by_calc_as_csv_reads_the_same(pack, sample_path: Path,
     # Every sheet to its own UTF-8 CSV, as a user would export it.
     target = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
     files = _calc_convert(sample_path, target, tmp_path / "csv")
-    assert len(files) == 4
+    assert len(files) == 6  # 单位信息, 指标数据, 年度目标, 荣誉, 重点活动, 制度
     clean, exported = read_workbook(sample_path, pack), read_workbook(files, pack)
     assert exported.findings.errors == clean.findings.errors == []
     key = ["unit", "year", "key"]
@@ -178,3 +178,5 @@ def test_sample_exported_by_calc_as_csv_reads_the_same(pack, sample_path: Path,
     b = exported.values[[*key, "value"]].sort_values(key).reset_index(drop=True)
     assert a.equals(b)
     assert len(exported.honours) == len(clean.honours)
+    assert len(exported.activities) == len(clean.activities) > 0
+    assert len(exported.systems) == len(clean.systems) > 0

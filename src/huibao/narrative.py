@@ -4,7 +4,8 @@ Templates are sandboxed Jinja2 producing a light line markup:
 
 ``# text`` level-1 heading · ``## text`` level 2 · ``### text`` level 3 (run in with the
 paragraph that follows) · ``#### text`` level 4 (run in) · ``[[figure:key]]`` and
-``[[table:key]]`` place an exhibit · other lines are paragraph text; blank lines separate
+``[[table:key]]`` place an exhibit · ``> text`` a paragraph of its own set flush left (an
+addressee or salutation line) · other lines are paragraph text; blank lines separate
 paragraphs. Heading numbers are never written in templates: the Word writer derives them.
 """
 
@@ -95,8 +96,12 @@ def parse(text: str, exhibits: dict[str, Block | None]) -> list[Block]:
             continue
         heading = _HEADING.match(line)
         exhibit = _EXHIBIT.match(line)
-        if heading or exhibit:
+        if heading or exhibit or line.startswith(">"):
             flush()
+        if line.startswith(">"):
+            if line[1:].strip():
+                blocks.append(Paragraph(line[1:].strip(), flush=True))
+            continue
         if heading:
             level, title = len(heading.group(1)), heading.group(2).strip()
             if level >= 3:

@@ -28,9 +28,14 @@ class Heading:
 
 @dataclass(frozen=True)
 class Paragraph:
-    """A body paragraph: first-line indent of two characters, justified."""
+    """A body paragraph: first-line indent of two characters, justified.
+
+    ``flush`` paragraphs start at the left margin: the addressee line of a written report
+    (市文明办：) or the salutation of a spoken one (尊敬的考评组各位领导：).
+    """
 
     text: str
+    flush: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class Document:
 
     title: str
     blocks: list[Block] = field(default_factory=list)
+    subtitle: str | None = None  # e.g. the date in brackets under a spoken report's title
     signature: Signature | None = None
     author: str = ""
     created: dt.datetime | None = None
@@ -77,7 +83,7 @@ class Document:
 
     def text(self) -> str:
         """Plain text of the prose (title, headings, paragraphs), for checks and tests."""
-        parts = [self.title]
+        parts = [self.title, *([self.subtitle] if self.subtitle else [])]
         for b in self.blocks:
             if isinstance(b, Heading):
                 parts.append(b.text + (b.body or ""))

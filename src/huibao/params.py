@@ -16,7 +16,9 @@ import yaml
 from huibao.config import safe_name
 from huibao.errors import PackError
 
-ALLOWED = {"year", "data_path", "doc_date", "document"}
+ALLOWED = {"year", "data_path", "doc_date", "document", "documents", "form", "addressee",
+           "sections"}
+FORMS = ("书面", "迎检")  # a written 汇报材料, or one spoken to an inspection team
 DEFAULTS = "defaults.yaml"
 
 
@@ -38,6 +40,14 @@ def _read(path: Path, root: Path) -> dict:
     if "year" in data and (isinstance(data["year"], bool) or not isinstance(data["year"], int)):
         raise PackError(str(path), f"year 应为年份数字，如 2025（当前值：{data['year']}）")
     _check_inside(path, root, data.get("data_path"))
+    if data.get("form") not in (None, *FORMS):
+        raise PackError(str(path), f"form 应为{'或'.join(FORMS)}（当前值：{data['form']}）")
+    for key in ("documents", "sections"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, list)
+                                  or not all(isinstance(v, str) for v in value)):
+            raise PackError(str(path),
+                            f"{key} 应为列表，如 [工作总结, 汇报材料]（当前值：{value}）")
     return data
 
 

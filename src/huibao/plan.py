@@ -90,7 +90,8 @@ class Planner:
             try:
                 check_unit_name(unit)
                 p = params.merged(self.root / "params", self.campaign, unit, self.overrides)
-                docs = self.documents or [p.get("document") or DEFAULT_DOCUMENT]
+                docs = self.documents or p.get("documents") or [p.get("document")
+                                                                 or DEFAULT_DOCUMENT]
                 inputs, key = self._inputs(self._data_path(p))
                 warnings = tuple(w.text() for w in report.preflight(
                     inputs, unit, self.year, allow_missing=self.allow_missing) or ())
@@ -106,7 +107,8 @@ class Planner:
             for doc in docs:
                 injected = {"unit": unit, "year": self.year, "campaign": self.campaign,
                             "data_path": p["data_path"], "doc_date": p.get("doc_date"),
-                            "document": doc}
+                            "document": doc, "form": p.get("form") or "书面",
+                            "addressee": p.get("addressee"), "sections": p.get("sections")}
                 parts = {"data": data, "peers": self._peers[key],
                          "params": fingerprint.digest(injected), "notebook": notebooks[doc],
                          **fixed}

@@ -14,14 +14,15 @@ import pandas as pd
 import yaml
 
 from huibao import config, narrative, phrasing
-from huibao.errors import DataError, InvalidData, PackError
+from huibao.errors import DataError, HuibaoError, InvalidData, PackError, UnknownNameError
 from huibao.exhibits import build_exhibits
 from huibao.facts import Metric, metrics_for
 from huibao.findings import Findings, Problem
 from huibao.fonts import resolve_cjk_font
-from huibao.intake import Workbook, read_workbook
+from huibao.intake import LOC, Workbook, read_workbook
 from huibao.metrics import FACT_COLUMNS, compute_facts
 from huibao.outline import Document, Figure, Signature
+from huibao.params import FORMS
 from huibao.schema import Pack, load_pack
 from huibao.template_api import date_of, problem, qty, target_level
 from huibao.validate import validate
@@ -53,14 +54,43 @@ def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None =
     return Inputs(pack, wb, facts, findings)
 
 
-def guiding_text(year: int, root: Path | None = None) -> str:
-    """The year-keyed 指导思想 snippet from templates/boilerplate.yaml."""
-    path = config.templates_dir(root) / "boilerplate.yaml"
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")).get("guiding", [])
-    for e in entries:
-        if e["from"] <= year and (e.get("to") is None or year <= e["to"]):
-            return str(e["text"])
-    raise PackError(str(path), f"没有适用于{year}年的指导思想表述（guiding）")
+def boilerplate(year: int, pack: Pack | None = None, root: Path | None = None) -> dict[str, str]:
+    """Year-keyed text blocks (指导思想 …) for ``year``: slot → text.
+
+    ``templates/boilerplate.yaml`` holds the shared slots; a pack's own
+    ``boilerplate.yaml`` replaces whole slots (a 双拥 pack words its 指导思想 differently).
+    Each slot is a list of ``{from, to, text}``; the entry whose years cover ``year`` wins.
+    """
+    paths = [config.templates_dir(root) / "boilerplate.yaml"]
+    if pack is not None and pack.folder is not None:
+        paths.append(pack.folder / "boilerplate.yaml")
+    slots: dict[str, tuple[Path, list]] = {}
+    for path in paths:
+        if not path.is_file():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise PackError(str(path), "内容应为键值映射：表述名 → 按年度的条目列表")
+        for slot, entries in data.items():
+            if not isinstance(entries, list):
+                raise PackError(str(path), f"{slot} 应为列表，每项含 from、to、text")
+            slots[slot] = (path, entries)
+    out = {}
+    for slot, (path, entries) in slots.items():
+        for e in entries:
+            if not isinstance(e, dict) or not {"from", "text"} <= set(e):
+                raise PackError(str(path), f"{slot} 的条目应含 from、to、text：{e}")
+            if e["from"] <= year and (e.get("to") is None or year <= e["to"]):
+                out[slot] = str(e["text"]).strip()
+                break
+        else:
+            raise PackError(str(path), f"没有适用于{year}年的“{slot}”表述，请补充 from/to 覆盖该年")
+    return out
+
+
+def guiding_text(year: int, root: Path | None = None, pack: Pack | None = None) -> str:
+    """The year-keyed 指导思想 snippet (slot ``guiding``)."""
+    return boilerplate(year, pack, root)["guiding"]
 
 
 def key_table(inputs: Inputs, unit: str, year: int) -> pd.DataFrame:
@@ -168,46 +198,99 @@ def preflight(inputs: Inputs, unit: str, year: int, *,
     return [p for p in inputs.findings.warnings if p.unit in (None, unit)]
 
 
-def context(inputs: Inputs, unit: str, year: int, root: Path | None = None) -> dict:
+def _records(frame: pd.DataFrame, unit: str, year: int, *, upto: bool = False) -> list[dict]:
+    """A text sheet's rows of ``unit`` for ``year`` (or up to it), without locations."""
+    if frame.empty:
+        return []
+    years = frame["year"] <= year if upto else frame["year"] == year
+    rows = frame[(frame["unit"] == unit) & years].drop(columns=[*LOC, "source"],
+                                                       errors="ignore")
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+
+def selected_groups(pack: Pack, sections: list[str] | None) -> dict:
+    """The document's sections: all of the pack's (but ``profile``), or those chosen.
+
+    A 五城联创 county chooses its sub-campaigns with the ``sections`` parameter; the
+    order stays the pack's.
+    """
+    known = {g.key: g for g in pack.groups if g.key != "profile"}
+    if sections is None:
+        return known
+    unknown = [s for s in sections if s not in known]
+    if unknown:
+        raise UnknownNameError("章节", unknown[0], list(known))
+    return {k: g for k, g in known.items() if k in sections}
+
+
+def context(inputs: Inputs, unit: str, year: int, root: Path | None = None, *,
+            sections: list[str] | None = None, form: str = "书面",
+            addressee: str | None = None) -> dict:
     """Everything a narrative template may read for one unit-year."""
     pack, wb = inputs.pack, inputs.workbook
     preflight(inputs, unit, year, allow_missing=True)  # malformed data never reaches prose
+    if form not in FORMS:
+        raise HuibaoError(f"汇报形式“{form}”无法识别，应为{'或'.join(FORMS)}。")
     info = wb.unit_info(unit)
     ms = metrics_for(inputs.facts, pack, unit, year)
     region = info.get("self_ref", "")[1:] or info.get("unit_type", "")
-    honours = wb.honours[(wb.honours["unit"] == unit) & (wb.honours["year"] <= year)]
     n_units = int(inputs.facts.loc[inputs.facts["year"] == year, "unit"].nunique())
+    honours = _records(wb.honours, unit, year, upto=True)
+    boiler = boilerplate(year, pack, root)
+    groups = selected_groups(pack, sections)
+    chosen = {i.key for i in pack.indicators if i.group in groups or i.group == "profile"}
     return {
         "unit": {**info, "name": unit, "region": region},
         "year": year,
         "pack": pack,
         "m": ms,
-        "groups": {g.key: g for g in pack.groups if g.key != "profile"},
+        "groups": groups,
         "n_units": n_units,
-        "honours_all": honours.to_dict("records"),
-        "guiding": guiding_text(year, root),
-        "problems": _problems(ms, pack, _next_targets(inputs, unit, year)),
-        "zero_incidents": _zero_incidents(ms),
+        "honours_all": honours,
+        "honours_year": [h for h in honours if h["year"] == year],
+        "activities": _records(wb.activities, unit, year),
+        "systems": _records(wb.systems, unit, year),
+        "boiler": boiler,
+        "guiding": boiler.get("guiding", ""),
+        "problems": [p for p in _problems(ms, pack, _next_targets(inputs, unit, year))
+                     if p["group"] in groups],
+        "zero_incidents": _zero_incidents({k: m for k, m in ms.items() if k in chosen}),
+        "doc": {"form": form,
+                "addressee": addressee or pack.addressee or info.get("superior") or ""},
     }
+
+
+# Document type → title pattern (documents.md §2, §3).
+TITLES = {"工作总结": "{unit}{year}年{name}工作总结",
+          "汇报材料": "关于{unit}{year}年{name}工作情况的汇报"}
 
 
 def build_document(inputs: Inputs, unit: str, year: int, figures_dir: Path, *,
                    document: str = "工作总结", doc_date: str | dt.date | None = None,
-                   root: Path | None = None) -> Document:
-    """Render the pack's template for one unit-year into an outline with its exhibits."""
+                   root: Path | None = None, form: str = "书面", addressee: str | None = None,
+                   sections: list[str] | None = None) -> Document:
+    """Render the pack's template for one unit-year into an outline with its exhibits.
+
+    A 汇报材料 spoken to an inspection team (``form="迎检"``) has no signature; its date
+    stands in brackets under the title instead.
+    """
     pack = inputs.pack
-    ctx = context(inputs, unit, year, root)
+    if document not in TITLES:
+        raise UnknownNameError("文档类型", document, list(TITLES))
+    ctx = context(inputs, unit, year, root, sections=sections, form=form, addressee=addressee)
     exhibits = build_exhibits(pack, inputs.facts, ctx["m"], unit, year, figures_dir,
                               resolve_cjk_font())
     template = pack.template_path(document)
     text = narrative.render(template, ctx)
     narrative.check_leaks(text, str(template))
     date = date_of(doc_date, year)
-    title = f"{unit}{year}年{pack.name}{document}"
+    spoken = document == "汇报材料" and form == "迎检"
+    signature = Signature(ctx["unit"].get("signatory") or unit, date)
     return Document(
-        title=title,
+        title=TITLES[document].format(unit=unit, year=year, name=pack.name),
+        subtitle=f"（{phrasing.fmt_date(date)}）" if spoken else None,
         blocks=narrative.parse(text, exhibits),
-        signature=Signature(ctx["unit"].get("signatory") or unit, date),
+        signature=None if spoken else signature,
         author=ctx["unit"].get("signatory") or unit,
         created=dt.datetime.combine(date, dt.time(9, 0)),
         keywords=f"{pack.name};{document};{year}",

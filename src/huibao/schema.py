@@ -141,6 +141,7 @@ class Pack(BaseModel):
     name: str
     short_name: str = ""
     peer_noun: str = "单位"
+    addressee: str = ""            # who a written 汇报材料 goes to (市文明办); default: superior
     edition: str = ""
     source: str = ""
     groups: list[Group]

@@ -9,6 +9,7 @@ belong in 成效), and a 【待填：…】 marker inside its frame when a requi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from huibao import phrasing
@@ -148,11 +149,103 @@ def honours_summary(honours: list[dict], noun: str = "项荣誉") -> str:
     return f"先后荣获{listing}"
 
 
+def honour_streaks(honours: list[dict], cycle: int = 1) -> list[str]:
+    """Current streaks: 连续三年被评为“A” (cycle 1) / 连续四次荣获“A”称号 (cycle > 1).
+
+    A title's streak counts back from its latest award while each earlier award is exactly
+    ``cycle`` years before (annual titles: 1; 双拥模范城 namings: 4); it never bridges a
+    missing year or cycle. Only streaks of two or more are stated, highest level first.
+    """
+    years: dict[str, set[int]] = {}
+    level: dict[str, int] = {}
+    for h in honours:
+        years.setdefault(h["title"], set()).add(int(h["year"]))
+        level[h["title"]] = min(level.get(h["title"], 9), _LEVEL_ORDER.get(h["level"], 9))
+    out = []
+    for title in sorted(years, key=lambda t: (level[t], -max(years[t]))):
+        last, n = max(years[title]), 1
+        while last - n * cycle in years[title]:
+            n += 1
+        if n < 2:
+            continue
+        if cycle == 1:
+            out.append(f"连续{phrasing.cn_num(n)}年被评为“{title}”")
+        else:
+            out.append(f"连续{phrasing.cn_num(n)}次荣获“{title}”称号")
+    return out
+
+
+def first_honours(honours: list[dict], year: int) -> list[str]:
+    """Titles won in ``year`` for the first time (首次荣获…), highest level first."""
+    before = {h["title"] for h in honours if int(h["year"]) < year}
+    now = sorted((h for h in honours if int(h["year"]) == year and h["title"] not in before),
+                 key=lambda h: _LEVEL_ORDER.get(h["level"], 9))
+    return list(dict.fromkeys(h["title"] for h in now))
+
+
+_NAMED_EVENT = re.compile(r"(活动|行动|工程|月|周|节|赛|会|讲堂|宣讲|培训|评选)$")
+
+
+def _whole(value: object) -> int | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else int(number)  # NaN: not filled in
+
+
+def activities_summary(activities: list[dict], categories: Iterable[str] | None = None,
+                       noun: str = "项重点活动") -> str:
+    """组织开展“A”“B”等N项重点活动，累计开展X次、参与群众Y人次; "" when there are none.
+
+    ``categories`` keeps only activities of those categories. A total is stated only when
+    every listed activity has its figure (a partial sum would understate it).
+    """
+    wanted = None if categories is None else set(categories)
+    rows = [a for a in activities if wanted is None or a.get("category") in wanted]
+    if not rows:
+        return ""
+    ordered = sorted(rows, key=lambda a: -(_whole(a.get("participants")) or 0))
+    names = list(dict.fromkeys(a["name"] for a in ordered))
+    if len(names) == 1:
+        kind = "" if _NAMED_EVENT.search(names[0]) else "活动"
+        text = f"组织开展“{names[0]}”{kind}"
+    else:
+        text = "组织开展" + phrasing.enum_list(names[:3], noun=noun, n=len(names), quote=True)
+    times = [_whole(a.get("times")) for a in rows]
+    people = [_whole(a.get("participants")) for a in rows]
+    totals = []
+    if all(t is not None for t in times):
+        totals.append(f"开展活动{phrasing.fmt_qty(sum(times), '次')}")  # type: ignore[arg-type]
+    if all(p is not None for p in people):
+        totals.append(f"参与群众{phrasing.fmt_qty(sum(people), '人次')}")  # type: ignore[arg-type]
+    if totals:
+        text += "，累计" + "、".join(totals)
+    return text
+
+
+def systems_summary(systems: list[dict], noun: str = "项制度") -> str:
+    """出台《A》、修订《B》等N项制度 (actions as recorded); "" when there are none."""
+    if not systems:
+        return ""
+    names = list(dict.fromkeys(s["name"] for s in systems))
+    actions = list(dict.fromkeys(s.get("action") or "出台" for s in systems))
+    verb = phrasing.join_cn(actions)  # 出台 / 出台和修订 / 出台、修订和完善
+    shown = "".join(f"《{n}》" for n in names[:3])
+    if len(names) == 1:
+        return f"{verb}{shown}"
+    if len(names) <= 3:
+        return f"{verb}{shown}{len(names)}{noun}"
+    return f"{verb}{shown}等{len(names)}{noun}"
+
+
 GLOBALS = {
     "qty": qty, "change": change, "change_any": change_any, "vs_target": vs_target,
     "target_level": target_level, "clause": clause, "sentence": sentence,
     "rank_of": rank_of, "problem": problem,
-    "honours_summary": honours_summary,
+    "honours_summary": honours_summary, "honour_streaks": honour_streaks,
+    "first_honours": first_honours, "activities_summary": activities_summary,
+    "systems_summary": systems_summary,
     "cn": phrasing.cn_num, "join": phrasing.join_cn, "fmt_date": phrasing.fmt_date,
     "year_range": phrasing.fmt_year_range,
 }

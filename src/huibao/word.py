@@ -243,12 +243,15 @@ class _Writer:
 
     # -- content --------------------------------------------------------------------
 
-    def title(self, text: str) -> None:
+    def title(self, text: str, subtitle: str | None = None) -> None:
         para = self.docx.add_paragraph(style="Title")
         for i, line in enumerate(text.split("\n")):
             run = self._run(para, line, self.profile.elements.title)
             if i < text.count("\n"):
                 run.add_break()
+        if subtitle:  # the date in brackets of a spoken report: 楷体, centred, own line
+            self._para("Normal", subtitle, self.profile.elements.h2, align="center",
+                       first_line=0)
         for _ in range(self.profile.title.blank_lines_after):
             self.docx.add_paragraph(style="Normal")
 
@@ -276,7 +279,10 @@ class _Writer:
             self.paragraph(outline.Paragraph(h.body))
 
     def paragraph(self, block: outline.Paragraph) -> None:
-        self._para("Body Text", block.text)
+        if block.flush:
+            self._para("Body Text", block.text, first_line=0)
+        else:
+            self._para("Body Text", block.text)
 
     def figure(self, fig: outline.Figure) -> None:
         path = Path(fig.image)
@@ -405,7 +411,7 @@ def build_docx(doc: outline.Document, profile: LayoutProfile) -> DocxDocument:
     """Build the python-docx document in memory; raises HuibaoError on bad content."""
     writer = _Writer(profile)
     writer.setup(doc)
-    writer.title(doc.title)
+    writer.title(doc.title, doc.subtitle)
     for block in doc.blocks:
         render = _BLOCKS.get(type(block))
         if render is None:
