@@ -94,12 +94,15 @@ class Data:
             v, p = self.value(unit, year, key), self.value(unit, year - 1, key)
             t = self.target(unit, year, key)
             numbers |= {x for x in (v, p, t) if x is not None}
+            shown = self.pack[key].decimals
             if v is not None and p is not None:
                 numbers.add(abs(v - p))
+                # rates move in points between the rates as printed
+                numbers.add(abs(float(fmt(v, shown)) - float(fmt(p, shown))))
                 if p:
                     numbers.add(abs(v - p) / p * 100)
             if v is not None and t:
-                numbers |= {abs(v - t), v / t * 100}
+                numbers |= {abs(v - t), v / t * 100, abs(float(fmt(v, shown)) - t)}
         acts = [a for a in self.activities if a["单位"] == unit and a["年度"] == year]
         cats = sorted({a["类别"] for a in acts})
         for mask in range(1, 2 ** len(cats)):
