@@ -21,8 +21,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-demo: $(STAMP) ## 生成样例中全部单位2025年的工作总结（并行；未变化的跳过）
-	$(BIN)/huibao run --all --year 2025 --allow-missing
+PACKS = $(notdir $(patsubst %/,%,$(dir $(wildcard templates/*/indicators.yaml))))
+
+demo: $(STAMP) ## 生成全部创建类别样例单位2025年的工作总结和汇报材料（并行；未变化的跳过）
+	@status=0; for c in $(PACKS); do \
+	  $(BIN)/huibao run --all --campaign $$c --year 2025 --allow-missing \
+	    --docs 工作总结,汇报材料 || status=1; \
+	done; exit $$status
 
 test: $(STAMP) ## 运行全部测试（代码检查、单元测试、文档审核、nbval）
 	$(BIN)/ruff check src tests scripts
