@@ -89,7 +89,8 @@ class Data:
         """
         numbers: set[float] = {*range(min(y for _, y, _ in self.values), year + 2)}
         numbers.add(len({u for u, y, _ in self.values if y == year}))
-        numbers.add(sum(1 for h in self.honours if h["单位"] == unit and h["年度"] <= year))
+        held = [h for h in self.honours if h["单位"] == unit and h["年度"] <= year]
+        numbers |= {len(held), len({h["称号"] for h in held})}  # awards, distinct titles
         for key in self.pack:
             v, p = self.value(unit, year, key), self.value(unit, year - 1, key)
             t = self.target(unit, year, key)

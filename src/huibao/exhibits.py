@@ -93,8 +93,8 @@ def change_cell(m: Metric) -> str:
     if m.value is None or m.prev is None:
         return "—"
     delta = m.shown(m.value) - m.shown(m.prev)
-    if m.ind.kind in ("rate", "rank"):
-        unit = "" if m.ind.kind == "rate" else "位"  # rate points: see the table note
+    if m.ind.kind in ("rate", "score", "rank"):
+        unit = "位" if m.ind.kind == "rank" else ""  # rate points, score points: table note
         text = phrasing.fmt_number(abs(delta), m.ind.decimals or 0)
     elif m.prev == 0:
         return f"+{phrasing.fmt_number(m.value, m.ind.decimals or 0)}" if m.value > 0 else "持平"
@@ -125,23 +125,35 @@ def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: i
         prev = _cell(m.prev, m) if has_prev_year else NOT_COLLECTED
         rows.append([m.name, m.ind.unit, prev, _cell(m.value, m), change_cell(m),
                      target, status_cell(m)])
-    notes = ["注：比率类指标的“较上年”为百分点差，其他指标为增减百分比；"
+    notes = ["注：比率类指标的“较上年”为百分点差，得分类为分差，其他指标为增减百分比；"
              "“—”表示无对应数据或未设目标。"]
     return Table(_caption(spec, unit=unit, year=year), columns, rows, notes=notes)
 
 
 def build_exhibits(pack: Pack, facts: pd.DataFrame, metrics: dict[str, Metric], unit: str,
-                   year: int, folder: Path, font: FontChoice) -> dict[str, Block | None]:
+                   year: int, folder: Path, font: FontChoice,
+                   groups: set[str] | None = None) -> dict[str, Block | None]:
     """Render every chart of the pack into ``folder`` and build its tables.
 
-    An exhibit that does not apply (a trend over one year, no quantity with a target)
-    maps to None, and the narrative leaves it out.
+    An exhibit that does not apply (a trend over one year, no quantity with a target,
+    only indicators of sections the unit does not write: ``groups``) maps to None, and
+    the narrative leaves it out. Exhibits keep only the indicators of ``groups``.
     """
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Block | None] = {}
+
+    def kept(keys: list[str]) -> list[str]:
+        if groups is None:
+            return keys
+        return [k for k in keys if pack.indicator(k).group in groups | {"profile"}]
+
     for spec in pack.exhibits.charts:
-        out[spec.key] = _CHARTS[spec.kind](spec, pack, facts, unit, year, folder, font)
+        keys = kept(spec.indicators)
+        out[spec.key] = _CHARTS[spec.kind](spec.model_copy(update={"indicators": keys}), pack,
+                                           facts, unit, year, folder, font) if keys else None
     has_prev = bool((facts["year"] == year - 1).any())
     for tspec in pack.exhibits.tables:
-        out[tspec.key] = target_table(tspec, metrics, unit, year, has_prev)
+        keys = kept(tspec.indicators)
+        out[tspec.key] = target_table(tspec.model_copy(update={"indicators": keys}), metrics,
+                                      unit, year, has_prev) if keys else None
     return out

@@ -128,7 +128,7 @@ def _problems(ms: dict[str, Metric], pack: Pack, next_targets: dict[str, float])
         targets = []
         for m in bad:
             goal = next_targets.get(m.key)
-            if goal is None:
+            if goal is None or _already_there(m, goal):
                 continue
             if m.relation == "cap" and goal == 0:
                 targets.append(f"杜绝{m.name}发生")
@@ -138,6 +138,13 @@ def _problems(ms: dict[str, Metric], pack: Pack, next_targets: dict[str, float])
                     "sentences": ["，".join(x for x in (m.ind.gap, problem(m)) if x) for m in bad],
                     "targets": targets})
     return out
+
+
+def _already_there(m: Metric, goal: float) -> bool:
+    """A goal the unit already meets is no plan (理论宣讲 35场 against 达到12场以上)."""
+    if m.value is None:
+        return False
+    return m.value <= goal if m.relation == "cap" else m.value >= goal
 
 
 def _zero_incidents(ms: dict[str, Metric]) -> str:
@@ -279,7 +286,7 @@ def build_document(inputs: Inputs, unit: str, year: int, figures_dir: Path, *,
         raise UnknownNameError("文档类型", document, list(TITLES))
     ctx = context(inputs, unit, year, root, sections=sections, form=form, addressee=addressee)
     exhibits = build_exhibits(pack, inputs.facts, ctx["m"], unit, year, figures_dir,
-                              resolve_cjk_font())
+                              resolve_cjk_font(), groups=set(ctx["groups"]))
     template = pack.template_path(document)
     text = narrative.render(template, ctx)
     narrative.check_leaks(text, str(template))

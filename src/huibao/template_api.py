@@ -101,8 +101,8 @@ def clause(m: Metric, lead: str, *, verb: str = "", with_change: bool = True,
     ``verb`` 达到 claims an achievement, so it becomes the neutral 为 when the value
     missed its target (the gap itself is stated in 存在的问题).
     """
-    if verb == "达到" and m.met is False:
-        verb = "为"
+    if verb == "达到" and (m.met is False or m.adverse):
+        verb = "为"  # 达到 claims an achievement: not for a missed target or a setback
     lead = lead + verb
     if m.value is None:
         return f"{lead}{phrasing.missing(m.name)}" if m.required else ""
@@ -140,12 +140,14 @@ def problem(m: Metric) -> str:
 def honours_summary(honours: list[dict], noun: str = "项荣誉") -> str:
     """先后荣获“A”、“B”等N项荣誉, ordered by level then year."""
     ordered = sorted(honours, key=lambda h: (_LEVEL_ORDER.get(h["level"], 9), h["year"]))
-    titles = [h["title"] for h in ordered]
+    titles = list(dict.fromkeys(h["title"] for h in ordered))  # a title won twice: once
     if not titles:
         return ""
     if len(titles) == 1:
-        return f"荣获“{titles[0]}”称号"
-    listing = phrasing.enum_list(titles[:3], noun=noun, n=len(titles), quote=True)
+        times = len(ordered)
+        return f"荣获“{titles[0]}”称号" if times == 1 else \
+            f"先后{phrasing.cn_num(times)}次荣获“{titles[0]}”称号"
+    listing = phrasing.enum_list(titles[:3], noun=noun, n=len(ordered), quote=True)
     return f"先后荣获{listing}"
 
 
