@@ -66,4 +66,5 @@ def test_params_command_prints_the_merged_yaml_and_its_sources(root: Path) -> No
     header, _, body = result.output.partition("\n")
     assert "defaults.yaml" in header and "示例县.yaml" in header and "命令行" in header
     assert yaml.safe_load(body) == {"year": 2025, "data_path": "data/wenming_city_sample.xlsx",
-                                    "document": "工作总结", "doc_date": "2025-12-26"}
+                                    "document": "工作总结", "doc_date": "2025-12-26",
+                                    "addressee": "示例市创建全国文明城市工作指挥部"}
