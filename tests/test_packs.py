@@ -181,3 +181,18 @@ def test_summary_ends_with_signature_and_states_problems(pack_docs) -> None:
         h1 = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
         assert any("问题" in h for h in h1) and any("打算" in h for h in h1), (b.label, h1)
         assert len("".join(paras)) >= 1800, f"{b.label}: 正文过短（{len(''.join(paras))}字）"
+
+
+@pytest.mark.parametrize("campaign", PACKS)
+def test_collection_form_of_every_pack_reads_back_its_roster(campaign: str,
+                                                             tmp_path: Path) -> None:
+    from huibao.checking import make_template
+    from huibao.intake import read_workbook
+    from huibao.schema import load_pack
+
+    path, count = make_template(campaign, YEAR + 1, ROOT, output=tmp_path / "表.xlsx")
+    _, _, units = _sample_units(campaign)
+    assert count >= len(units)
+    wb = read_workbook(path, load_pack(campaign, ROOT / "templates"))
+    assert wb.findings.errors == []
+    assert set(units) <= set(wb.units["unit"])
