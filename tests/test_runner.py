@@ -18,13 +18,13 @@ from huibao.runner import STOP_FILE, UnitTask, execute, notebook_for
 
 
 def task(root: Path, staging: Path, unit: str = "示例县", timeout: float = 120,
-         **params) -> UnitTask:
+         isolation: str = "namespace", **params) -> UnitTask:
     staging.mkdir(parents=True, exist_ok=True)
     parameters = {"unit": unit, "year": 2025, "campaign": "wenming_city",
                   "data_path": "data/wenming_city_sample.xlsx", "doc_date": None,
                   "document": "工作总结", **params}
     return UnitTask(unit, "工作总结", str(notebook_for("工作总结", root)), str(root),
-                    str(staging), parameters, timeout, {"HUIBAO_HOME": str(root)})
+                    str(staging), parameters, timeout, {"HUIBAO_HOME": str(root)}, isolation)
 
 
 def kernel_children() -> list[int]:
@@ -73,7 +73,7 @@ def test_failing_cell_is_reported_by_number_and_its_notebook_kept(tmp_path: Path
 
 
 def test_timeout_stops_the_kernel_and_says_so(tmp_path: Path, root: Path) -> None:
-    outcome = execute(task(root, tmp_path / "stage", timeout=1.5))
+    outcome = execute(task(root, tmp_path / "stage", timeout=1.5, isolation="kernel"))
     assert outcome.status is Status.TIMEOUT
     assert "超过时限 1.5 秒" in outcome.message
     assert outcome.seconds < 10
@@ -81,7 +81,7 @@ def test_timeout_stops_the_kernel_and_says_so(tmp_path: Path, root: Path) -> Non
 
 
 def test_stop_file_interrupts_a_running_task(tmp_path: Path, root: Path) -> None:
-    t = task(root, tmp_path / "stage")
+    t = task(root, tmp_path / "stage", isolation="kernel")
     timer = threading.Timer(1.0, (tmp_path / "stage" / STOP_FILE).touch)
     timer.start()
     outcome = execute(t)

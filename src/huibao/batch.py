@@ -36,7 +36,7 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from huibao import config, executors, fingerprint, params, runner, staging
+from huibao import config, executors, fingerprint, params, reproducible, runner, staging
 from huibao.errors import HuibaoError, UsageError
 from huibao.lock import BatchLock
 from huibao.manifest import NAME as MANIFEST
@@ -113,7 +113,8 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
               jobs: int | None = None, force: bool = False, allow_missing: bool = False,
               scheduler: str | None = None, timeout: float = 600,
               overrides: dict | None = None, wait: bool = False, root: Path | None = None,
-              reporter: Reporter | None = None) -> BatchResult:
+              reporter: Reporter | None = None,
+              isolation: str = runner.DEFAULT_ISOLATION) -> BatchResult:
     """Make ``documents`` for ``units`` (default: every unit with data for ``year``).
 
     Parameters
@@ -136,6 +137,10 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         Parameters that override the parameter files (``data_path``, ``doc_date``).
     wait
         Wait for another run on the same outputs instead of refusing.
+    isolation
+        ``namespace``: notebooks run in the pre-warmed worker processes, each in a fresh
+        namespace (fast); ``kernel``: each in its own Jupyter kernel. Dask workers always
+        use kernels. See ``runner``.
 
     Returns
     -------
@@ -146,6 +151,9 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         raise UsageError(f"--jobs 应为正整数（当前值：{jobs}）")
     if timeout <= 0:
         raise UsageError(f"--timeout 应为正数秒（当前值：{timeout:g}）")
+    if isolation not in runner.ISOLATIONS:
+        raise UsageError(f"--isolation 应为 {' 或 '.join(runner.ISOLATIONS)}"
+                         f"（当前值：{isolation}）")
     root = root or config.project_root()
     try:
         config.safe_name(campaign)
@@ -169,16 +177,18 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
                       allow_missing=allow_missing)
     batch = _Batch(root, int(year), campaign, planner.plan(units), jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,
-                   reporter=reporter or Reporter())
+                   reporter=reporter or Reporter(), isolation=isolation)
     return batch.run()
 
 
 class _Batch:
     def __init__(self, root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
-                 jobs, force, scheduler, timeout, wait, reporter: Reporter) -> None:
+                 jobs, force, scheduler, timeout, wait, reporter: Reporter,
+                 isolation: str = runner.DEFAULT_ISOLATION) -> None:
         self.root, self.year, self.campaign, self.plan = root, year, campaign, plan
         self.jobs, self.force, self.scheduler = jobs, force, scheduler
         self.timeout, self.wait, self.reporter = timeout, wait, reporter
+        self.isolation = isolation
         self.outputs = config.outputs_dir(root)
         self.base = self.outputs / str(year) / campaign
         self.run_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
@@ -313,7 +323,10 @@ class _Batch:
             unit=job.unit, document=job.document, notebook=str(job.notebook),
             root=str(self.root), staging=str(staging.make(self.base, job.unit, job.document)),
             parameters=job.parameters, timeout=self.timeout,
-            env={"HUIBAO_HOME": str(self.root), "HUIBAO_OUTPUT_DIR": str(self.outputs)})
+            env={"HUIBAO_HOME": str(self.root), "HUIBAO_OUTPUT_DIR": str(self.outputs),
+                 # None removes it: a pooled worker may carry a stale value
+                 reproducible.ENV: os.environ.get(reproducible.ENV)},
+            isolation=self.isolation)
 
     def _outcome(self, future: Future, job: Job, start: float) -> runner.Outcome:
         """The task's outcome, or a failure when the worker could not deliver one."""

@@ -59,6 +59,9 @@ def run(
     timeout: Annotated[float, typer.Option("--timeout", help="每个文档的时限（秒）")] = 600,
     wait: Annotated[bool, typer.Option(
         "--wait", help="另一个运行正在生成同一年度同一类别时，等它结束而不是退出")] = False,
+    isolation: Annotated[str, typer.Option(
+        "--isolation", help="namespace：在预热的工作进程中各用新的命名空间执行 notebook（快）；"
+        "kernel：每个 notebook 启动独立内核（完全隔离）")] = "namespace",
     data: Annotated[Path | None, typer.Option("--data", help="数据工作簿；默认取参数文件")] = None,
     doc_date: Annotated[str | None, typer.Option("--date", help="成文日期，如 2025-12-31")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
@@ -88,7 +91,7 @@ def run(
                 documents=documents or None, jobs=jobs, force=force,
                 allow_missing=allow_missing, scheduler=scheduler, timeout=timeout,
                 overrides={"data_path": str(data) if data else None, "doc_date": doc_date},
-                wait=wait, root=root, reporter=reporter)
+                wait=wait, root=root, reporter=reporter, isolation=isolation)
     except HuibaoError as exc:
         _fail(exc, debug)
         return

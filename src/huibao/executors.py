@@ -50,6 +50,10 @@ def open_pool(jobs: int | None, scheduler: str | None = None, tasks: int = 1) ->
     return factory(jobs, scheduler, tasks)
 
 
+PRELOAD = ["huibao.runner", "papermill", "huibao.engine", "huibao.nbshell", "IPython.display",
+           "pandas", "matplotlib", "docx", "huibao.report", "huibao.word"]
+
+
 class LocalPool:
     """Worker processes on this machine, started by forkserver (spawn where there is none).
 
@@ -63,8 +67,9 @@ class LocalPool:
             else "spawn"
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            # Imported once in the server, so each worker starts with them loaded.
-            context.set_forkserver_preload(["huibao.runner", "papermill"])
+            # Imported once in the server, so each worker starts with them loaded: papermill
+            # (its import is the slowest of the kit) and what the notebooks import.
+            context.set_forkserver_preload(PRELOAD)
         self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                             initializer=runner.worker_init,
                                             initargs=(os.getpid(),))

@@ -7,17 +7,30 @@ batch process moves finished files into place. It never raises for a failing uni
 outcome says what went wrong and in which cell, and the partly executed notebook stays in
 the staging folder with papermill's error banner.
 
+Two isolations (``ISOLATIONS``):
+
+* ``namespace`` (default): the notebook runs inside this worker process, in a fresh
+  namespace, through the papermill engine ``huibao`` (``huibao.engine``). The worker
+  imported pandas, matplotlib, python-docx, IPython and papermill before its first task, so
+  a notebook costs its own work only. Used in a process's main thread; elsewhere (a Dask
+  worker thread) the task falls back to ``kernel``.
+* ``kernel``: each notebook gets its own Jupyter kernel through papermill's nbclient engine,
+  as a user would run it; nothing is shared between notebooks.
+
 Each task watches itself: past its time limit, or when the batch asks it to stop (a
 ``.stop`` file in its staging folder, or SIGTERM/SIGINT to a local worker), it terminates
-its kernel (which papermill then reports as dead) and returns 超时 or 已中断. Kernels run
-in their own process group, so killing a group never touches the worker.
+its kernel (which papermill then reports as dead), or interrupts its own cell with
+``TaskStopped`` when it runs in the worker, and returns 超时 or 已中断. Kernels run in
+their own process group, so killing a group never touches the worker.
 
-papermill is imported lazily: it is the slowest import of the kit.
+papermill is imported lazily: it is the slowest import of the kit (local workers have it
+preloaded, see ``executors.LocalPool``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -36,6 +49,10 @@ from huibao.manifest import Status
 
 # Document type → notebook in notebooks/ that produces it.
 NOTEBOOKS = {"工作总结": "work_summary", "汇报材料": "briefing"}
+
+# How a notebook is isolated from the others run by the same worker (see the module doc).
+ISOLATIONS = ("namespace", "kernel")
+DEFAULT_ISOLATION = "namespace"
 
 STOP_FILE = ".stop"
 KILL_GRACE = 2.0   # seconds between SIGTERM and SIGKILL for a kernel that must stop
@@ -61,7 +78,8 @@ class UnitTask:
     staging: str           # private folder the notebook writes into (its output_dir)
     parameters: dict       # injected into the notebook (output_dir is added here)
     timeout: float         # seconds for the whole notebook
-    env: dict = field(default_factory=dict)  # extra environment for the kernel
+    env: dict = field(default_factory=dict)  # environment for the notebook; None: unset
+    isolation: str = DEFAULT_ISOLATION       # one of ISOLATIONS
 
     @property
     def executed(self) -> Path:
@@ -109,6 +127,9 @@ def worker_init(batch_pid: int) -> None:
         logging.getLogger(name).addHandler(logging.NullHandler())
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: _STOPPING.set())
+    from huibao import engine
+
+    engine.warm()
     threading.Thread(target=_exit_after, args=(batch_pid,), name="huibao-orphan",
                      daemon=True).start()
 
@@ -141,9 +162,14 @@ def execute(task: UnitTask) -> Outcome:
     if _STOPPING.is_set():
         return Outcome(task.unit, task.document, Status.INTERRUPTED, start, start,
                        "批量运行已中断，未开始")
-    watch = _Watch(task)
+    in_process = (task.isolation == "namespace"
+                  and threading.current_thread() is threading.main_thread())
+    watch = _Watch(task, in_process)
     try:
-        status, message, cell = _papermill(task, watch)
+        if in_process:
+            status, message, cell = _in_process(task, watch)
+        else:
+            status, message, cell = _papermill(task, watch)
     finally:
         watch.close()
     if status is not Status.OK and watch.reason is not None:
@@ -153,20 +179,70 @@ def execute(task: UnitTask) -> Outcome:
     elif status is Status.INTERRUPTED:
         message, cell = "批量运行已中断，已停止", None
     return Outcome(task.unit, task.document, status, start, time.time(), message, cell,
-                   versions())
+                   _versions())
 
 
-def _papermill(task: UnitTask, watch: _Watch) -> tuple[Status, str | None, int | None]:
+_versions = functools.cache(versions)  # package metadata does not change under a worker
+
+
+class TaskStopped(BaseException):
+    """Raised in a notebook running in this process when its task must stop.
+
+    A BaseException, like KeyboardInterrupt, so that ``except Exception`` in a cell does not
+    swallow it.
+    """
+
+
+_armed = threading.Event()   # a task is running in this process's main thread
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    if _armed.is_set():
+        raise TaskStopped("stopped")
+
+
+def _in_process(task: UnitTask, watch: _Watch) -> tuple[Status, str | None, int | None]:
+    """Run the notebook with the ``huibao`` engine in this process, under ``task.env``."""
+    from huibao import engine
+
+    saved = {k: os.environ.get(k) for k in task.env}
+    _set_environ(task.env)
+    # Installed for good: the watch may signal just after the task ends, when the default
+    # action (terminate) must not apply. Unarmed, the handler does nothing.
+    if signal.getsignal(_INTERRUPT) is not _raise_stopped:
+        signal.signal(_INTERRUPT, _raise_stopped)
+    _armed.set()
+    try:
+        return _papermill(task, watch, engine_name=engine.NAME,
+                          request_save_on_cell_execute=False)
+    except TaskStopped:  # raised outside a cell: the outcome says why (watch.reason)
+        return Status.FAILED, None, None
+    finally:
+        _armed.clear()
+        _set_environ(saved)
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _papermill(task: UnitTask, watch: _Watch, **how: object
+               ) -> tuple[Status, str | None, int | None]:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    if not how:  # a fresh kernel per notebook
+        how = {"kernel_manager_class": _kernel_manager(watch, task.env)}
     try:
         pm.execute_notebook(
             task.notebook, str(task.executed),
             parameters={**task.parameters, "output_dir": task.staging}, cwd=task.root,
             kernel_name="python3", progress_bar=False, log_output=False,
-            execution_timeout=math.ceil(task.timeout), report_mode=False,
-            kernel_manager_class=_kernel_manager(watch, task.env),
+            execution_timeout=math.ceil(task.timeout), report_mode=False, **how,
         )
     except PapermillExecutionError as exc:
         return Status.FAILED, _problem(exc.ename, exc.evalue), exc.exec_count
@@ -194,11 +270,21 @@ def _problem(ename: str, evalue: str) -> str:
     return f"{ename}: {evalue}" if evalue else f"{ename}（详见执行记录中该单元格的输出）"
 
 
-class _Watch:
-    """One task's kernels, its deadline, and the reason it was stopped, if it was."""
+_INTERRUPT = signal.SIGUSR1   # sent to this process to interrupt a notebook it runs
+STUCK_EXIT = 10.0             # seconds a stopped in-process notebook gets before the worker exits
 
-    def __init__(self, task: UnitTask) -> None:
+
+class _Watch:
+    """One task's kernels, its deadline, and the reason it was stopped, if it was.
+
+    ``in_process``: the notebook runs in this process's main thread; stopping it raises
+    ``TaskStopped`` there. A notebook stuck in native code that ignores it makes the worker
+    exit after ``STUCK_EXIT`` seconds (the batch then reports the worker's exit).
+    """
+
+    def __init__(self, task: UnitTask, in_process: bool = False) -> None:
         self.reason: Status | None = None
+        self._in_process = in_process
         self._kernels: list[int] = []
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -229,10 +315,19 @@ class _Watch:
             kernels = list(self._kernels)
         for pgid in kernels:
             _terminate(pgid)
+        if self._in_process:
+            signal.pthread_kill(threading.main_thread().ident, _INTERRUPT)
+            timer = threading.Timer(STUCK_EXIT, os._exit, (1,))
+            timer.daemon = True
+            self._stuck = timer
+            timer.start()
 
     def close(self) -> None:
         self._done.set()
         self._thread.join()
+        stuck = getattr(self, "_stuck", None)
+        if stuck is not None:
+            stuck.cancel()
 
 
 def _terminate(pgid: int) -> None:
@@ -259,7 +354,8 @@ def _kernel_manager(watch: _Watch, env: dict) -> type:
     class TaskKernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw):  # type: ignore[override]
             kw.setdefault("stderr", subprocess.DEVNULL)
-            kw["env"] = {**os.environ, **kw.get("env", {}), **env}
+            merged = {**os.environ, **kw.get("env", {}), **env}
+            kw["env"] = {k: v for k, v in merged.items() if v is not None}
             await super().start_kernel(**kw)
             provisioner = self.provisioner
             pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)

@@ -23,7 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from huibao import outline
+from huibao import outline, reproducible
 from huibao.errors import HuibaoError
 from huibao.layout import Element, LayoutProfile
 from huibao.ooxml import (
@@ -224,10 +224,7 @@ class _Writer:
                 self._run(para, after, el)
 
     def _core_properties(self, doc: outline.Document) -> None:
-        stamp = doc.created
-        if stamp is None and doc.signature is not None:
-            stamp = dt.datetime.combine(doc.signature.date, dt.time())
-        stamp = stamp or dt.datetime(2000, 1, 1)
+        stamp = reproducible.document_time(doc)  # SOURCE_DATE_EPOCH or the document's date
         cp = self.docx.core_properties
         cp.title = doc.title.replace("\n", "")
         cp.author = doc.author
@@ -440,7 +437,7 @@ def write_docx(doc: outline.Document, path: Path, profile: LayoutProfile) -> Pat
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        document.save(tmp)
+        reproducible.save_docx(document, tmp, reproducible.document_time(doc))  # fixed zip times
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
