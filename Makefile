@@ -10,15 +10,20 @@ STAMP  := $(VENV)/.installed
 LAB_STAMP := $(LAB)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint lab sample-data notebook-outputs render-deps clean
+.PHONY: help demo test lint lab sample-data notebook-outputs render-deps clean bench lock
 
 help: ## 列出可用命令
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+LOCK   := requirements.lock
+LOCK_TOOLS := $(VENV)/lock-tools
+
+# The kit and its test tools at the versions pinned (with hashes) in requirements.lock.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 PACKS = $(notdir $(patsubst %/,%,$(dir $(wildcard templates/*/indicators.yaml))))
@@ -50,6 +55,15 @@ sample-data: $(STAMP) ## 由固定随机种子重新生成 data/ 中的样例工
 
 notebook-outputs: $(STAMP) ## 重新执行 notebook 并记录 nbval 比对的输出（有意修改后使用）
 	$(BIN)/python scripts/record_notebook_outputs.py
+
+bench: $(STAMP) ## 性能基准：10、100 个单位（BENCH_ARGS="--sizes 10,100,1000" 加测 1000 个），写入 benchmarks/results.md
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+lock: ## 按 pyproject.toml 重新解析依赖，写入 requirements.lock（需联网；之后运行 make test 并提交）
+	@test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+		$(LOCK_TOOLS)/bin/python -m pip install --quiet uv; }
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --extra test --universal \
+		--python-version 3.11 --generate-hashes --custom-compile-command "make lock" -o $(LOCK)
 
 render-deps: ## 安装 PDF 渲染检查所需的 LibreOffice 与 poppler（需要 root，可选）
 	scripts/install-render-deps.sh
