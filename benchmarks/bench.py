@@ -18,7 +18,8 @@ Methods, each on the same project in a temporary folder:
   what a user writes without the kit (a sample of unit-documents when there are many: its
   cost per unit-document does not depend on N, so the total is extrapolated and marked ≈);
 * floor: one plain Python process, imports shared, executing the same notebook code for
-  every unit-document in turn (no kernel, no papermill, one core).
+  every unit-document in turn (no kernel, no papermill, one core; a sample of 40
+  unit-documents when there are more, extrapolated like the naive loop).
 
 Each is timed by wall clock; the table shows the median of the runs, seconds per
 unit-document, and the peak memory of the process tree (sum of PSS, sampled every 0.1 s).
@@ -358,7 +359,8 @@ def write_results(rows: list[Row], info: dict[str, str], args: argparse.Namespac
 说明：
 - huibao run 使用全部核（`--jobs` 默认为核数）；naive 循环和 floor 各只用一个核，这是用户
   自己写循环时的实际情形。
-- “抽样”：naive 循环每个文档的用时与单位数无关，单位多时只运行前若干个文档，总时间按比例推算（≈）。
+- “抽样”：naive 循环和 floor 每个文档的用时与单位数无关（每个工作簿都是 8 个单位），单位多时只运行
+  前若干个文档，总时间按比例推算（≈）。huibao run 总是全部运行。
 - floor：同一 notebook 代码在一个普通 Python 进程中依次执行，导入只做一次；不启动内核，
   不经过 papermill，不保存执行记录。
 - 峰值内存：进程树 PSS 之和（共享页按使用进程数分摊），每 0.1 秒采样一次。
@@ -379,8 +381,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="单位×文档超过此数时只运行一次（如 1000 个单位）")
     parser.add_argument("--naive-sample", type=int, default=20,
                         help="naive 循环最多运行的文档数，其余按比例推算")
-    parser.add_argument("--floor-sample", type=int, default=0,
-                        help="floor 最多运行的文档数（0：全部）")
+    parser.add_argument("--floor-sample", type=int, default=40,
+                        help="floor 最多运行的文档数，其余按比例推算（0：全部）")
     parser.add_argument("--kernel-max", type=int, default=10,
                         help="--isolation kernel 只在单位数不超过此数时测量")
     parser.add_argument("--jobs", type=int, default=None, help="huibao run --jobs")

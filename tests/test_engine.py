@@ -127,3 +127,15 @@ def test_inputs_memo_returns_copies_and_notices_a_changed_workbook(tmp_path: Pat
     workbook.write_bytes(b"v2 longer")
     memo("wenming_city", "data.xlsx", tmp_path)
     assert len(calls) == 2
+
+
+def test_the_process_keeps_its_main_module_for_multiprocessing(tmp_path: Path) -> None:
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    main = sys.modules["__main__"]
+    run(notebook(tmp_path / "a.ipynb", "print(__name__)"), tmp_path / "out.ipynb")
+    assert sys.modules["__main__"] is main
+    with ProcessPoolExecutor(1, mp_context=get_context("forkserver")) as pool:
+        assert pool.submit(abs, -3).result() == 3

@@ -184,7 +184,7 @@ def _restored_state() -> Iterator[None]:
 
     params = copy.deepcopy(dict(matplotlib.rcParams))
     cwd, environ = os.getcwd(), dict(os.environ)
-    argv = list(sys.argv)
+    argv, main = list(sys.argv), sys.modules.get("__main__")
     try:
         with warnings.catch_warnings():
             yield
@@ -197,3 +197,5 @@ def _restored_state() -> Iterator[None]:
             os.environ.clear()
             os.environ.update(environ)
         sys.argv[:] = argv
+        if main is not None:
+            sys.modules["__main__"] = main

@@ -8,6 +8,7 @@ outputs of the cell, in the order they were produced.
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 import nbformat
@@ -101,5 +102,10 @@ def shell() -> _Shell:
         config.InteractiveShell.colors = "nocolor"
         config.InteractiveShell.xmode = "context"
         config.InteractiveShell.cache_size = 0   # no Out[] cache: reset() skips gc.collect
+        main = sys.modules.get("__main__")
         _shell = _Shell.instance(config=config)
+        if main is not None:
+            # IPython installs its namespace module as __main__; multiprocessing (spawn,
+            # forkserver) in this process needs the real one back.
+            sys.modules["__main__"] = main
     return _shell
