@@ -197,11 +197,12 @@ def _whole(value: object) -> int | None:
 
 
 def activities_summary(activities: list[dict], categories: Iterable[str] | None = None,
-                       noun: str = "项重点活动") -> str:
+                       noun: str = "项重点活动", who: str = "群众") -> str:
     """组织开展“A”“B”等N项重点活动，累计开展X次、参与群众Y人次; "" when there are none.
 
-    ``categories`` keeps only activities of those categories. A total is stated only when
-    every listed activity has its figure (a partial sum would understate it).
+    ``categories`` keeps only activities of those categories; ``who`` names the
+    participants (群众, or 干部职工 for an agency's own activities). A total is stated only
+    when every listed activity has its figure (a partial sum would understate it).
     """
     wanted = None if categories is None else set(categories)
     rows = [a for a in activities if wanted is None or a.get("category") in wanted]
@@ -220,7 +221,7 @@ def activities_summary(activities: list[dict], categories: Iterable[str] | None 
     if all(t is not None for t in times):
         totals.append(f"开展活动{phrasing.fmt_qty(sum(times), '次')}")  # type: ignore[arg-type]
     if all(p is not None for p in people):
-        totals.append(f"参与群众{phrasing.fmt_qty(sum(people), '人次')}")  # type: ignore[arg-type]
+        totals.append(f"参与{who}{phrasing.fmt_qty(sum(people), '人次')}")  # type: ignore[arg-type]
     if totals:
         text += "，累计" + "、".join(totals)
     return text
