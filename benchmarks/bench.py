@@ -35,6 +35,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -147,9 +148,19 @@ def tree_memory_mb(root: int) -> float:
     return total / 1024
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Run ``cmd``; its wall-clock seconds and peak memory (MB) of its process tree."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """Run ``cmd``: wall-clock seconds, CPU seconds and peak memory (MB) of its process tree.
+
+    CPU time counts every process of the tree that was waited for (workers, kernels), so it
+    hardly changes when other programs compete for the cores, unlike wall-clock time.
+    """
     peak = 0.0
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -164,11 +175,12 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]
     sampler.start()
     _, err = proc.communicate()
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     done.set()
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd[:4])} …\n{err[-2000:]}")
-    return seconds, peak
+    return seconds, cpu, peak
 
 
 @dataclass
@@ -178,12 +190,17 @@ class Row:
     docs: int                  # unit-documents the figure stands for
     seconds: list[float]       # wall clock of each run
     peak_mb: list[float]
+    cpu: list[float] = field(default_factory=list)   # CPU seconds of each run
     measured_docs: int = 0     # unit-documents actually run (fewer: extrapolated)
     notes: list[str] = field(default_factory=list)
 
     @property
     def per_doc(self) -> float:
         return statistics.median(self.seconds) / (self.measured_docs or self.docs)
+
+    @property
+    def cpu_per_doc(self) -> float:
+        return statistics.median(self.cpu) / (self.measured_docs or self.docs)
 
     @property
     def total(self) -> float:
@@ -207,7 +224,7 @@ class Bench:
         self.count += 1
         return self.work / f"out-{label}-{self.count}"
 
-    def huibao(self, n: int, isolation: str) -> tuple[float, float]:
+    def huibao(self, n: int, isolation: str) -> tuple[float, float, float]:
         out = self._fresh(isolation)
         cmd = [str(BIN / "huibao"), "run", "--units", ",".join(u for u, _ in self.units[:n]),
                "--year", str(YEAR), "--docs", ",".join(self.documents), "--allow-missing",
@@ -230,7 +247,7 @@ class Bench:
     def pairs(self, n: int) -> list[tuple[str, str, str]]:
         return [(u, d, data) for u, data in self.units[:n] for d in self.documents]
 
-    def naive(self, pairs: list[tuple[str, str, str]]) -> tuple[float, float]:
+    def naive(self, pairs: list[tuple[str, str, str]]) -> tuple[float, float, float]:
         out = self._fresh("naive")
         listing = self._listing(pairs, "naive")
         script = self.work / "naive.sh"
@@ -240,7 +257,7 @@ class Bench:
         shutil.rmtree(out)
         return result
 
-    def floor(self, pairs: list[tuple[str, str, str]]) -> tuple[float, float]:
+    def floor(self, pairs: list[tuple[str, str, str]]) -> tuple[float, float, float]:
         out = self._fresh("floor")
         listing = self._listing(pairs, "floor")
         result = timed([sys.executable, str(FLOOR), str(listing), str(out)], self.project,
@@ -300,8 +317,8 @@ LABELS = {"namespace": "huibao run（默认，namespace）", "kernel": "huibao r
 
 def table(rows: list[Row]) -> str:
     out = ["| 单位数 | 方法 | 单位×文档 | 运行次数 | 用时中位数（秒） | 每个文档（秒） | "
-           "峰值内存（MB） | 相对 huibao run |",
-           "|---:|---|---:|---:|---:|---:|---:|---:|"]
+           "每个文档 CPU（秒） | 峰值内存（MB） | 相对 huibao run |",
+           "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     fast = {r.n: r.total for r in rows if r.method == "namespace"}
     for r in rows:
         total = f"≈{r.total:.0f}" if r.extrapolated else f"{r.total:.1f}"
@@ -309,7 +326,7 @@ def table(rows: list[Row]) -> str:
             total += f"（抽样 {r.measured_docs} 个）"
         ratio = f"{r.total / fast[r.n]:.2f}×" if r.n in fast else "—"
         out.append(f"| {r.n} | {LABELS[r.method]} | {r.docs} | {len(r.seconds)} | {total} | "
-                   f"{r.per_doc:.3f} | {max(r.peak_mb):.0f} | {ratio} |")
+                   f"{r.per_doc:.3f} | {r.cpu_per_doc:.3f} | {max(r.peak_mb):.0f} | {ratio} |")
     return "\n".join(out)
 
 
@@ -364,7 +381,8 @@ def write_results(rows: list[Row], info: dict[str, str], args: argparse.Namespac
 - floor：同一 notebook 代码在一个普通 Python 进程中依次执行，导入只做一次；不启动内核，
   不经过 papermill，不保存执行记录。
 - 峰值内存：进程树 PSS 之和（共享页按使用进程数分摊），每 0.1 秒采样一次。
-- 每个文档（秒）= 用时中位数 ÷ 单位×文档。
+- 每个文档（秒）= 用时中位数 ÷ 单位×文档；每个文档 CPU（秒）= 进程树 CPU 时间（用户+系统）的中位数
+  ÷ 单位×文档。CPU 时间几乎不受同时运行的其他程序影响；用时在机器繁忙时变长（见上面的负载）。
 """
     RESULTS.write_text(text, encoding="utf-8")
     print(f"已写入 {RESULTS.relative_to(ROOT)}")
@@ -420,13 +438,15 @@ def main(argv: list[str] | None = None) -> None:
                 runs = repeats if method != "naive" or measured == 0 else max(1, repeats // 3)
                 for i in range(runs):
                     if method in ("namespace", "kernel"):
-                        seconds, peak = bench.huibao(n, method)
+                        seconds, cpu, peak = bench.huibao(n, method)
                     else:
-                        seconds, peak = getattr(bench, method)(pairs)
+                        seconds, cpu, peak = getattr(bench, method)(pairs)
                     row.seconds.append(seconds)
+                    row.cpu.append(cpu)
                     row.peak_mb.append(peak)
                     print(f"  {n:>5} 个单位  {LABELS[method]:<34} 第{i + 1}次 {seconds:7.1f} 秒"
-                          f"  峰值 {peak:5.0f} MB", flush=True)
+                          f"  CPU {cpu:7.1f} 秒  峰值 {peak:5.0f} MB  负载 "
+                          f"{os.getloadavg()[0]:.2f}", flush=True)
                 rows.append(row)
     print()
     print(table(rows))

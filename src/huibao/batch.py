@@ -44,6 +44,11 @@ from huibao.manifest import Manifest, RunState, Status, entry_key
 from huibao.plan import Job, Planner, Refusal, check_unit_name
 
 STOP_GRACE = 30.0  # seconds running tasks get to stop before their workers are killed
+# The manifest is rewritten after each finished document, but not more often than every
+# SAVE_EVERY seconds, nor than SAVE_SHARE of the time allows: with thousands of entries a
+# save costs a tenth of a second, and saving after each of them would grow as N².
+SAVE_EVERY = 1.0
+SAVE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,9 @@ class _Batch:
         self.signal: int | None = None
         self.hurry = False   # a second signal: stop waiting for tasks
         self._broken = False
+        self._dirty = False
+        self._saved_at = 0.0    # monotonic time of the last save
+        self._save_cost = 0.0   # seconds the last save took
         self.manifest: Manifest
 
     # -- the run ----------------------------------------------------------------------
@@ -311,12 +319,27 @@ class _Batch:
                 for future in done:
                     job, task, start = running.pop(future)
                     self._finish(job, task, self._outcome(future, job, start))
+                if self._dirty:
+                    self._save()
                 if self._broken and not running:  # a worker died: carry on with a new pool
                     pool.close()
                     pool = executors.open_pool(self.jobs, self.scheduler, len(queue) or 1)
                     self._broken = False
         finally:
             pool.close()
+            self._save(now=True)
+
+    def _save(self, now: bool = False) -> None:
+        """Save the manifest now, or as soon as the last save is long enough ago."""
+        self._dirty = True
+        wait_for = max(SAVE_EVERY, self._save_cost / SAVE_SHARE)
+        if not now and time.monotonic() - self._saved_at < wait_for:
+            return
+        start = time.monotonic()
+        self.manifest.save()
+        self._saved_at = time.monotonic()
+        self._save_cost = self._saved_at - start
+        self._dirty = False
 
     def _task(self, job: Job) -> runner.UnitTask:
         return runner.UnitTask(
@@ -368,7 +391,7 @@ class _Batch:
                             message, cell, job.warnings)
         self._record(result, job, error=error, good=good, start=outcome.start,
                      end=outcome.end)
-        self.manifest.save()  # after every unit: a killed run leaves a true record
+        self._save()  # soon after every unit: a killed run leaves a true record
 
     def _unchanged(self, job: Job) -> None:
         good = self.manifest.entry(job.key)["good"]
