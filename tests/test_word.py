@@ -15,7 +15,7 @@ from PIL import Image
 from huibao import outline as o
 from huibao.errors import HuibaoError, PackError
 from huibao.layout import LayoutProfile, load_profile
-from huibao.word import write_docx
+from huibao.word import title_lines, write_docx
 
 PROFILE_PATH = Path(__file__).resolve().parents[1] / "templates" / "layout" / "gbt9704.yaml"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -521,3 +521,24 @@ def test_user_profile_deep_merges_over_the_base(tmp_path: Path):
     assert profile.elements.h2.font == "楷体_GB2312"
     assert profile.headings.level3 == "{n}、"
     assert profile.margins_mm.top == 37
+
+
+@pytest.mark.parametrize(("title", "lines"), [
+    ("示例县2025年创建全国文明城市工作总结", ["示例县2025年创建全国文明城市工作总结"]),
+    ("关于示例县2025年创建双拥模范城（县）工作情况的汇报",
+     ["关于示例县2025年创建双拥模范城（县）", "工作情况的汇报"]),
+    ("示例县财政局2025年创建“文明机关”工作总结", ["示例县财政局2025年创建“文明机关”", "工作总结"]),
+    ("甲单位\n乙单位", ["甲单位", "乙单位"]),  # the author's own break wins
+    ("一二三四五六七八九十" * 2 + "一二三", ["一二三四五六七八九十" * 2 + "一二三"]),  # no boundary
+])
+def test_long_titles_break_at_a_word_boundary(title: str, lines: list[str]) -> None:
+    assert title_lines(title, 20.1) == lines
+
+
+def test_a_long_title_is_written_as_two_lines(tmp_path: Path, png: Path, profile) -> None:
+    doc = make_document(png)
+    doc.title = "关于示例县2025年创建双拥模范城（县）工作情况的汇报"
+    path = write_docx(doc, tmp_path / "t.docx", profile)
+    first = paragraphs(path)[0]
+    assert len(first.findall(".//" + w("br"))) == 1
+    assert text(first) == doc.title

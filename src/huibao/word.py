@@ -54,6 +54,33 @@ def _ems(text: str) -> float:
     return sum(0.5 if ord(c) < 0x80 else 1.0 for c in text)
 
 
+_BREAK_AFTER = "）”》年"
+
+
+def title_lines(text: str, width: float) -> list[str]:
+    """A title as printed: its own line breaks, or a break at a word boundary if too long.
+
+    GB/T 9704 7.3.1: a multi-line title breaks where the meaning allows and keeps a
+    trapezoid or diamond shape. A title wider than ``width`` characters breaks before
+    工作 (…工作总结, …工作情况的汇报) when both lines fit, else after a closing bracket,
+    quote or 年, the upper line no shorter than the lower and the two as even as can be.
+    """
+    if "\n" in text or _ems(text) <= width:
+        return text.split("\n")
+    fits = [i for i in range(1, len(text))
+            if (text.startswith("工作", i) or text[i - 1] in _BREAK_AFTER)
+            and _ems(text[:i]) <= width and _ems(text[i:]) <= width]
+    if not fits:
+        return [text]  # Word wraps it where it must; better than a break in a word
+
+    def cost(i: int) -> tuple[bool, bool, float]:
+        upper, lower = _ems(text[:i]), _ems(text[i:])
+        return (not text.startswith("工作", i), upper < lower, abs(upper - lower))
+
+    best = min(fits, key=cost)
+    return [text[:best], text[best:]]
+
+
 class _Writer:
     """Builds one python-docx document; numbering state lives here, not in the outline."""
 
@@ -242,9 +269,11 @@ class _Writer:
 
     def title(self, text: str, subtitle: str | None = None) -> None:
         para = self.docx.add_paragraph(style="Title")
-        for i, line in enumerate(text.split("\n")):
+        width = self.profile.type_area_twips[0] / self.profile.elements.title.char_twips
+        lines = title_lines(text, width)
+        for i, line in enumerate(lines):
             run = self._run(para, line, self.profile.elements.title)
-            if i < text.count("\n"):
+            if i < len(lines) - 1:
                 run.add_break()
         if subtitle:  # the date in brackets of a spoken report: 楷体, centred, own line
             self._para("Normal", subtitle, self.profile.elements.h2, align="center",
