@@ -433,8 +433,8 @@ def main(argv: list[str] | None = None) -> None:
                     pairs, measured = pairs[:args.naive_sample], args.naive_sample
                 if method == "floor" and args.floor_sample and len(pairs) > args.floor_sample:
                     pairs, measured = pairs[:args.floor_sample], args.floor_sample
-                row = Row(n, method, docs, [], [], measured or (docs if method in
-                                                                ("naive", "floor") else 0))
+                row = Row(n, method, docs, [], [], measured_docs=measured or (
+                    docs if method in ("naive", "floor") else 0))
                 runs = repeats if method != "naive" or measured == 0 else max(1, repeats // 3)
                 for i in range(runs):
                     if method in ("namespace", "kernel"):

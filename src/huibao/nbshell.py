@@ -93,6 +93,11 @@ class _Shell(InteractiveShell):
 _shell: _Shell | None = None
 
 
+def usable() -> bool:
+    """False inside another IPython shell (e.g. a Jupyter kernel): there can be only one."""
+    return _shell is not None or not InteractiveShell.initialized()
+
+
 def shell() -> _Shell:
     """This process's shell, created on first use (no history file, no profile scripts)."""
     global _shell

@@ -162,8 +162,7 @@ def execute(task: UnitTask) -> Outcome:
     if _STOPPING.is_set():
         return Outcome(task.unit, task.document, Status.INTERRUPTED, start, start,
                        "批量运行已中断，未开始")
-    in_process = (task.isolation == "namespace"
-                  and threading.current_thread() is threading.main_thread())
+    in_process = _runs_here(task)
     watch = _Watch(task, in_process)
     try:
         if in_process:
@@ -180,6 +179,19 @@ def execute(task: UnitTask) -> Outcome:
         message, cell = "批量运行已中断，已停止", None
     return Outcome(task.unit, task.document, status, start, time.time(), message, cell,
                    _versions())
+
+
+def _runs_here(task: UnitTask) -> bool:
+    """Whether ``task`` runs in this process: namespace isolation, in the main thread (the
+    stop signal and the working folder are process-wide), on a system with SIGUSR1, and not
+    inside another IPython shell (a Jupyter kernel calling ``execute`` itself)."""
+    if task.isolation != "namespace" or _INTERRUPT is None:
+        return False
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    from huibao import nbshell
+
+    return nbshell.usable()
 
 
 _versions = functools.cache(versions)  # package metadata does not change under a worker
@@ -270,7 +282,8 @@ def _problem(ename: str, evalue: str) -> str:
     return f"{ename}: {evalue}" if evalue else f"{ename}（详见执行记录中该单元格的输出）"
 
 
-_INTERRUPT = signal.SIGUSR1   # sent to this process to interrupt a notebook it runs
+# Sent to this process to interrupt a notebook it runs; None (no in-process runs) on Windows.
+_INTERRUPT: signal.Signals | None = getattr(signal, "SIGUSR1", None)
 STUCK_EXIT = 10.0             # seconds a stopped in-process notebook gets before the worker exits
 
 
@@ -315,7 +328,7 @@ class _Watch:
             kernels = list(self._kernels)
         for pgid in kernels:
             _terminate(pgid)
-        if self._in_process:
+        if self._in_process and _INTERRUPT is not None:
             signal.pthread_kill(threading.main_thread().ident, _INTERRUPT)
             timer = threading.Timer(STUCK_EXIT, os._exit, (1,))
             timer.daemon = True
