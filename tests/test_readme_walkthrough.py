@@ -36,5 +36,5 @@ def test_a_pack_copied_as_the_readme_says_builds_both_documents(tmp_path: Path) 
     for name, title in (("工作总结", "示例县2025年创建省级文明县城工作总结"),
                         ("汇报材料", "关于示例县2025年创建省级文明县城工作情况的汇报")):
         d = docx.Document(str(folder / f"{name}.docx"))
-        assert d.paragraphs[0].text == title
+        assert d.paragraphs[0].text.replace("\n", "") == title  # a long title breaks
         assert len(d.paragraphs) > 20
