@@ -157,6 +157,8 @@ def test_briefing_is_its_own_document(pack_docs) -> None:
         at = [next((i for i, h in enumerate(h1) if part in h), None) for part in BRIEFING_PARTS]
         assert None not in at and at == sorted(at), f"{b.label}: 一级标题 {h1}"
         assert len(d.tables) >= 1, f"{b.label}: 缺少指标完成情况表"
+        size = len("".join(p.text for p in paras))
+        assert size >= 3000, f"{b.label}: 汇报材料过短（{size}字，通常3000—7000字）"
         assert paras[0].text.startswith("关于") and paras[0].text.endswith("工作情况的汇报")
         first = paras[1] if b.form == "书面" else paras[2]
         if b.form == "迎检":
@@ -180,7 +182,7 @@ def test_summary_ends_with_signature_and_states_problems(pack_docs) -> None:
         assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", paras[-1]), b.label
         h1 = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
         assert any("问题" in h for h in h1) and any("打算" in h for h in h1), (b.label, h1)
-        assert len("".join(paras)) >= 1800, f"{b.label}: 正文过短（{len(''.join(paras))}字）"
+        assert len("".join(paras)) >= 3000, f"{b.label}: 正文过短（{len(''.join(paras))}字）"
 
 
 @pytest.mark.parametrize("campaign", PACKS)
