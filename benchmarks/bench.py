@@ -139,11 +139,24 @@ def _memory_kb(pid: int) -> int:
     return 0
 
 
-def tree_memory_mb(root: int) -> float:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK   # utime + stime
+
+
+def tree_sample(root: int, cpu: dict[int, float]) -> float:
+    """Memory (MB) of ``root``'s process tree now; updates each process's CPU seconds."""
     tree, todo, total = _children(), [root], 0
     while todo:
         pid = todo.pop()
         total += _memory_kb(pid)
+        cpu[pid] = max(cpu.get(pid, 0.0), _cpu_seconds(pid))
         todo += tree.get(pid, [])
     return total / 1024
 
@@ -156,10 +169,14 @@ def _children_cpu() -> float:
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
     """Run ``cmd``: wall-clock seconds, CPU seconds and peak memory (MB) of its process tree.
 
-    CPU time counts every process of the tree that was waited for (workers, kernels), so it
-    hardly changes when other programs compete for the cores, unlike wall-clock time.
+    CPU time hardly changes when other programs compete for the cores, unlike wall-clock
+    time. It is the larger of two counts: the children this process waited for (which misses
+    processes nobody waits for, such as multiprocessing's forkserver and its workers), and
+    the sum over every process seen in the tree, sampled every 0.1 s (which misses each
+    process's last tenth of a second).
     """
     peak = 0.0
+    seen: dict[int, float] = {}
     cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env},
@@ -169,13 +186,13 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float,
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.1):
-            peak = max(peak, tree_memory_mb(proc.pid))
+            peak = max(peak, tree_sample(proc.pid, seen))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     _, err = proc.communicate()
     seconds = time.perf_counter() - start
-    cpu = _children_cpu() - cpu
+    cpu = max(_children_cpu() - cpu, sum(seen.values()))
     done.set()
     sampler.join()
     if proc.returncode != 0:
