@@ -144,3 +144,14 @@ def test_blocking_errors_are_the_units_own_and_year_scoped_ones_of_its_year() ->
                      ("missing_required", 2025), ("rank_over_peers", 2025)]
     rules = [(p.rule, p.year) for p in blocking(found, "甲", 2025, allow_missing=True)]
     assert ("missing_required", 2025) not in rules and ("non_numeric", 2021) in rules
+
+
+def test_only_the_exhibits_the_text_places_are_drawn(inputs: report.Inputs, root: Path,
+                                                      tmp_path: Path) -> None:
+    # The 文明城市 汇报材料 places the target table and no figure: no chart is drawn.
+    doc = report.build_document(inputs, "示例县", 2025, tmp_path / "figures",
+                                document="汇报材料", root=root)
+    assert not list((tmp_path / "figures").glob("*.png"))
+    assert any(type(b).__name__ == "Table" for b in doc.blocks)
+    report.build_document(inputs, "示例县", 2025, tmp_path / "f2", root=root)
+    assert len(list((tmp_path / "f2").glob("*.png"))) == 3

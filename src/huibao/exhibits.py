@@ -132,12 +132,14 @@ def target_table(spec: TableSpec, metrics: dict[str, Metric], unit: str, year: i
 
 def build_exhibits(pack: Pack, facts: pd.DataFrame, metrics: dict[str, Metric], unit: str,
                    year: int, folder: Path, font: FontChoice,
-                   groups: set[str] | None = None) -> dict[str, Block | None]:
+                   groups: set[str] | None = None,
+                   only: set[str] | None = None) -> dict[str, Block | None]:
     """Render every chart of the pack into ``folder`` and build its tables.
 
     An exhibit that does not apply (a trend over one year, no quantity with a target,
     only indicators of sections the unit does not write: ``groups``) maps to None, and
-    the narrative leaves it out. Exhibits keep only the indicators of ``groups``.
+    the narrative leaves it out. Exhibits keep only the indicators of ``groups``; with
+    ``only``, exhibits not named there are not drawn (None).
     """
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Block | None] = {}
@@ -148,12 +150,12 @@ def build_exhibits(pack: Pack, facts: pd.DataFrame, metrics: dict[str, Metric], 
         return [k for k in keys if pack.indicator(k).group in groups | {"profile"}]
 
     for spec in pack.exhibits.charts:
-        keys = kept(spec.indicators)
+        keys = kept(spec.indicators) if only is None or spec.key in only else []
         out[spec.key] = _CHARTS[spec.kind](spec.model_copy(update={"indicators": keys}), pack,
                                            facts, unit, year, folder, font) if keys else None
     has_prev = bool((facts["year"] == year - 1).any())
     for tspec in pack.exhibits.tables:
-        keys = kept(tspec.indicators)
+        keys = kept(tspec.indicators) if only is None or tspec.key in only else []
         out[tspec.key] = target_table(tspec.model_copy(update={"indicators": keys}), metrics,
                                       unit, year, has_prev) if keys else None
     return out

@@ -69,6 +69,11 @@ def check_leaks(text: str, template: str) -> None:
                                     f"…{text[start:hit.end() + 15]}…")
 
 
+def exhibit_keys(text: str) -> set[str]:
+    """The keys of the figures and tables that rendered markup places."""
+    return {m.group(2) for line in text.splitlines() if (m := _EXHIBIT.match(line.strip()))}
+
+
 def parse(text: str, exhibits: dict[str, Block | None]) -> list[Block]:
     """Turn rendered markup into outline blocks; a run-in heading takes the next paragraph.
 

@@ -285,11 +285,13 @@ def build_document(inputs: Inputs, unit: str, year: int, figures_dir: Path, *,
     if document not in TITLES:
         raise UnknownNameError("文档类型", document, list(TITLES))
     ctx = context(inputs, unit, year, root, sections=sections, form=form, addressee=addressee)
-    exhibits = build_exhibits(pack, inputs.facts, ctx["m"], unit, year, figures_dir,
-                              resolve_cjk_font(), groups=set(ctx["groups"]))
     template = pack.template_path(document)
     text = narrative.render(template, ctx)
     narrative.check_leaks(text, str(template))
+    # Only the exhibits the text places are drawn: charts are most of a document's cost.
+    exhibits = build_exhibits(pack, inputs.facts, ctx["m"], unit, year, figures_dir,
+                              resolve_cjk_font(), groups=set(ctx["groups"]),
+                              only=narrative.exhibit_keys(text))
     date = date_of(doc_date, year)
     spoken = document == "汇报材料" and form == "迎检"
     signature = Signature(ctx["unit"].get("signatory") or unit, date)
