@@ -140,9 +140,14 @@ class Workbook:
         out = {}
         for name in ("units", "values", "targets", "honours", "activities", "systems"):
             frame = getattr(self, name)
-            rows = frame[frame["unit"] == unit].drop(columns=["source", *LOC], errors="ignore")
-            out[name] = rows.astype(object).where(rows.notna(), None).to_dict("records")
+            out[name] = records(frame[frame["unit"] == unit])
         return out
+
+
+def records(rows: pd.DataFrame) -> list[dict]:
+    """Rows as plain dicts without their locations; blank cells as None (never NaN)."""
+    rows = rows.drop(columns=["source", *LOC], errors="ignore")
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
 class _Reader:

@@ -19,7 +19,7 @@ from huibao.exhibits import build_exhibits
 from huibao.facts import Metric, metrics_for
 from huibao.findings import Findings, Problem
 from huibao.fonts import resolve_cjk_font
-from huibao.intake import LOC, Workbook, read_workbook
+from huibao.intake import Workbook, read_workbook, records
 from huibao.metrics import FACT_COLUMNS, compute_facts
 from huibao.outline import Document, Figure, Signature
 from huibao.params import FORMS
@@ -86,11 +86,6 @@ def boilerplate(year: int, pack: Pack | None = None, root: Path | None = None) -
         else:
             raise PackError(str(path), f"没有适用于{year}年的“{slot}”表述，请补充 from/to 覆盖该年")
     return out
-
-
-def guiding_text(year: int, root: Path | None = None, pack: Pack | None = None) -> str:
-    """The year-keyed 指导思想 snippet (slot ``guiding``)."""
-    return boilerplate(year, pack, root)["guiding"]
 
 
 def key_table(inputs: Inputs, unit: str, year: int) -> pd.DataFrame:
@@ -210,9 +205,7 @@ def _records(frame: pd.DataFrame, unit: str, year: int, *, upto: bool = False) -
     if frame.empty:
         return []
     years = frame["year"] <= year if upto else frame["year"] == year
-    rows = frame[(frame["unit"] == unit) & years].drop(columns=[*LOC, "source"],
-                                                       errors="ignore")
-    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+    return records(frame[(frame["unit"] == unit) & years])
 
 
 def selected_groups(pack: Pack, sections: list[str] | None) -> dict:

@@ -228,7 +228,7 @@ def activities_summary(activities: list[dict], categories: Iterable[str] | None 
 
 
 def systems_summary(systems: list[dict], noun: str = "项制度") -> str:
-    """出台《A》、修订《B》等N项制度 (actions as recorded); "" when there are none."""
+    """出台和修订《A》《B》《C》等N项制度 (the recorded actions); "" when there are none."""
     if not systems:
         return ""
     names = list(dict.fromkeys(s["name"] for s in systems))
