@@ -1,4 +1,4 @@
-"""Charts for the reports: one house style, three kinds, PNG files at print size.
+"""Charts for the reports: one house style, five kinds, PNG files at print size.
 
 Each chart function takes plain data (a DataFrame or lists), writes one PNG drawn at
 its final size in the document (≤ 156 mm text width, 200 dpi) and returns the path.
@@ -29,14 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from huibao.errors import ChartError, UnknownNameError
 from huibao.fonts import FontChoice, resolve_cjk_font
@@ -56,9 +58,20 @@ MET_COLOR = "#1F4E79"
 MISSED_COLOR = "#C55A11"
 MISSING_TEXT_COLOR = "#7F7F7F"
 MISSING_MARK = "待填"
+# Completion matrix fills: calm light blue, dark warning orange, near white; their
+# lightness (about 73 %, 45 %, 95 %) keeps the three apart in greyscale print.
+MATRIX_MET_COLOR = BAR_COLOR
+MATRIX_MISSED_COLOR = MISSED_COLOR
+MATRIX_NA_COLOR = "#F2F2F2"
 
 TEXT_PT = 10.5  # 五号, the body size of the printed report
 VALUE_PT = 10.0
+
+_PANEL_ROW_MM = 38.0  # default height of one row of small-multiple panels
+_PANEL_MIN_MM = 22.0  # below this a row of panels cannot hold title, line and ticks
+_PANEL_TICK_PT = 9.0
+_PANEL_VALUE_PT = 9.0
+_MATRIX_NONE = "—"  # completion matrix cell without a value
 
 _GLYPH_RE = re.compile(r"Glyph (\d+) .*missing from font\(s\) (.+?)\.?$")
 
@@ -365,11 +378,309 @@ def completion_chart(
     return _render(path, width_mm, height_mm, font, draw)
 
 
+def small_multiples(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    ylabel: str = "",
+    decimals: int | None = None,
+    target: float | None = None,
+    font: FontChoice | None = None,
+    width_mm: float = 150,
+    height_mm: float | None = None,
+    columns: int | None = None,
+) -> Path:
+    """A grid of small line panels, one per unit, on one shared y axis.
+
+    For a roll-up comparing many units (a city's 8–12 counties) over the years.
+
+    Parameters
+    ----------
+    frame
+        Index: years (whole numbers, drawn in ascending order). Columns: unit names in
+        the order of the panels. NaN/None leave a gap, never a zero; a unit with no
+        value at all shows "待填" in its panel.
+    ylabel
+        Shared axis label with its unit, e.g. "注册率（%）"; empty for none.
+    target
+        Draws a dashed target line in every panel, with one "目标值X" legend.
+    columns
+        Panels per row; default 4 for more than 6 units, else up to 3.
+    height_mm
+        Default: about 38 mm per row of panels plus margins; a grid that would not fit
+        the page height is refused.
+    """
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise ChartError("分面折线图没有数据：需要以年份为行、单位为列的表格。")
+    names = [str(col) for col in frame.columns]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ChartError(f"分面折线图的单位名称重复：{'、'.join(dup)}。")
+    years_raw = list(frame.index)
+    if not all(_is_whole(y) for y in years_raw):
+        bad = [str(y) for y in years_raw if not _is_whole(y)]
+        raise ChartError(f"分面折线图的行应为年份（整数），现有：{'、'.join(bad[:5])}。")
+    years = [int(y) for y in years_raw]
+    if len(set(years)) != len(years):
+        raise ChartError(f"分面折线图的年份重复：{'、'.join(map(str, years))}。")
+    data = pd.DataFrame(
+        {
+            name: _numeric(frame[col], f"分面折线图单位“{name}”").to_numpy()
+            for name, col in zip(names, frame.columns, strict=True)
+        },
+        index=years,
+    ).sort_index()
+    years = [int(y) for y in data.index]
+    if target is not None and not math.isfinite(float(target)):
+        target = None
+    if columns is not None and (not _is_whole(columns) or int(columns) < 1):
+        raise ChartError(f"分面折线图每行的图数 {columns} 无效：应为正整数。")
+    count = len(names)
+    cols = min(int(columns) if columns is not None else (4 if count > 6 else 3), count)
+    rows = math.ceil(count / cols)
+    margin_mm = 14.0 + (7.0 if target is not None else 0.0)
+    if height_mm is None:
+        height_mm = max(50.0, margin_mm + _PANEL_ROW_MM * rows)
+        if height_mm > MAX_HEIGHT_MM:
+            raise ChartError(
+                f"分面折线图有 {count} 个单位，每行 {cols} 个共 {rows} 行，需高约 "
+                f"{height_mm:.0f} mm，超过上限 {MAX_HEIGHT_MM:g} mm；请增加每行图数或拆成几张图。"
+            )
+    elif (height_mm - margin_mm) / rows < _PANEL_MIN_MM:
+        raise ChartError(
+            f"图高 {height_mm} mm 放不下 {rows} 行小图（每行至少 {_PANEL_MIN_MM:g} mm）；"
+            "请加大图高、增加每行图数或拆成几张图。"
+        )
+    values = [v for v in data.to_numpy().ravel().tolist() if not math.isnan(v)]
+    fmt = _formatter([*values, *([target] if target is not None else [])], decimals)
+    span_values = [*values, *([target] if target is not None else [])]
+    low, high = (min(span_values), max(span_values)) if span_values else (0.0, 1.0)
+    span = (high - low) or (abs(high) or 1.0)
+    ylim = (low - 0.3 * span, high + 0.3 * span)  # room for a value label either side
+
+    # Panel width in points, for tick crowding and room right of the last point.
+    panel_pt = (width_mm / MM_PER_INCH * 72 - 40) / cols - 10
+    year_pt = max(_text_width_em(str(y)) for y in years) * _PANEL_TICK_PT
+    crowded = len(years) > 2 and year_pt * len(years) > panel_pt * 0.8
+    # Every year keeps its tick mark; when crowded only the first and last are labelled.
+    xlabels = [str(y) if not crowded or y in (years[0], years[-1]) else "" for y in years]
+    ends = [fmt(float(data[n].dropna().iloc[-1])) for n in names if data[n].notna().any()]
+    half_pt = max((_text_width_em(t) for t in ends), default=2) * _PANEL_VALUE_PT / 2 + 2
+    intervals = len(years) - 1
+    left_pad = 0.35
+    if intervals:
+        right_pad = max(left_pad, half_pt * (intervals + left_pad) / max(panel_pt - half_pt, 1))
+        xlim = (years[0] - left_pad, years[-1] + right_pad)
+    else:
+        xlim = (years[0] - 1.0, years[0] + 1.0)
+
+    def draw(fig: Figure, _ax: None) -> None:
+        grid = fig.add_gridspec(rows, cols)
+        first: Axes | None = None
+        target_line = None
+        for i, name in enumerate(names):
+            row, col = divmod(i, cols)
+            ax = fig.add_subplot(grid[row, col], sharex=first, sharey=first)
+            first = first or ax
+            ys = data[name].to_numpy(dtype=float)
+            valid = [k for k, v in enumerate(ys) if not math.isnan(v)]
+            if valid:
+                ax.plot(years, ys, color=SERIES_COLORS[0], marker="o", markersize=3.5,
+                        linewidth=1.5, clip_on=False, zorder=3)
+                k = valid[-1]
+                # Above the point, unless the line comes down into it: then below.
+                below = len(valid) > 1 and ys[valid[-2]] > ys[k]
+                label = ax.annotate(
+                    fmt(float(ys[k])),
+                    xy=(years[k], ys[k]),
+                    xytext=(0, -5 if below else 4),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top" if below else "bottom",
+                    fontsize=_PANEL_VALUE_PT,
+                    color=SERIES_COLORS[0],
+                    annotation_clip=False,
+                )
+                _mask_lines_behind([label])
+            else:
+                mark = ax.text(0.5, 0.5, MISSING_MARK, transform=ax.transAxes, ha="center",
+                               va="center", fontsize=VALUE_PT, color=MISSING_TEXT_COLOR)
+                _mask_lines_behind([mark])
+            if target is not None:
+                target_line = ax.axhline(target, color=TARGET_COLOR, linestyle="--",
+                                         linewidth=1.0, zorder=2)
+            title = name if _text_width_em(name) * TEXT_PT <= panel_pt else _wrap(name)
+            ax.set_title(title, fontsize=TEXT_PT, pad=3)
+            ax.tick_params(labelsize=_PANEL_TICK_PT, labelleft=col == 0,
+                           labelbottom=i + cols >= count)
+        assert first is not None
+        first.set_ylim(*ylim)
+        first.set_xlim(*xlim)
+        first.set_xticks(years, xlabels)
+        first.yaxis.set_major_locator(MaxNLocator(nbins=4))
+        first.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _plain(v)))
+        if ylabel:
+            fig.supylabel(ylabel, fontsize=TEXT_PT)
+        if target_line is not None:
+            fig.legend([target_line], [f"目标值{_plain(target)}"], loc="outside upper right",
+                       fontsize=VALUE_PT, labelcolor=TARGET_COLOR)
+
+    return _render(path, width_mm, height_mm, font, draw, axes=False)
+
+
+def completion_matrix(
+    values: pd.DataFrame,
+    met: pd.DataFrame,
+    path: str | Path,
+    *,
+    font: FontChoice | None = None,
+    width_mm: float = 150,
+    height_mm: float | None = None,
+    decimals: int = 0,
+) -> Path:
+    """Grid of indicators (rows) by units (columns), coloured by whether targets are met.
+
+    Parameters
+    ----------
+    values
+        Index: indicator names. Columns: unit names. Completion in per cent
+        (actual ÷ target × 100); NaN shows "—".
+    met
+        Same rows and columns: True (target met), False (missed) or None/NA (no target
+        or no data). Met cells are a calm light blue, missed ones a dark warning orange
+        with white text, the rest near-white, so the three differ in greyscale too.
+    height_mm
+        Default: about 8 mm per indicator plus room for the unit names and legend; a
+        matrix that would not fit the page height is refused.
+    """
+    if not isinstance(values, pd.DataFrame) or values.empty:
+        raise ChartError("完成情况矩阵没有数据：需要以指标为行、单位为列的完成率表格。")
+    if not isinstance(met, pd.DataFrame) or met.shape != values.shape:
+        shape = (
+            f"{met.shape[0]} 行 {met.shape[1]} 列" if isinstance(met, pd.DataFrame) else "不是表格"
+        )
+        raise ChartError(
+            f"完成情况矩阵的达标标记（{shape}）与完成率（{values.shape[0]} 行 "
+            f"{values.shape[1]} 列）形状不一致，应一一对应。"
+        )
+    rows = [str(r) for r in values.index]
+    cols = [str(c) for c in values.columns]
+    for what, labels in (("指标", rows), ("单位", cols)):
+        dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+        if dup:
+            raise ChartError(f"完成情况矩阵的{what}名称重复：{'、'.join(dup)}。")
+    met = met.copy()
+    met.index = [str(r) for r in met.index]
+    met.columns = [str(c) for c in met.columns]
+    extra = [*(set(met.index) ^ set(rows)), *(set(met.columns) ^ set(cols))]
+    if extra:
+        raise ChartError(
+            "完成情况矩阵的达标标记与完成率的指标或单位名称不一致："
+            f"{'、'.join(sorted(extra)[:5])}。"
+        )
+    met = met.reindex(index=rows, columns=cols)
+    nums = pd.DataFrame(
+        {
+            name: _numeric(values[col], f"完成情况矩阵单位“{name}”").to_numpy()
+            for name, col in zip(cols, values.columns, strict=True)
+        },
+        index=rows,
+    )
+    codes = [[_met_code(met.iat[r, c], rows[r], cols[c]) for c in range(len(cols))]
+             for r in range(len(rows))]
+
+    texts = [
+        [_MATRIX_NONE if math.isnan(v) else f"{v:,.{decimals}f}%" for v in nums.iloc[r]]
+        for r in range(len(rows))
+    ]
+    widest = max(_cell_width_em(t) for row in texts for t in row)
+    fig_pt = width_mm / MM_PER_INCH * 72
+
+    def grid_width(labels: list[str]) -> float:
+        longest = max(_text_width_em(line) for lab in labels for line in lab.split("\n"))
+        return fig_pt - longest * TEXT_PT - 16
+
+    # Long indicator names go on two lines when that leaves the cells too narrow, or
+    # when they would take more than a third of the width anyway.
+    row_labels = [_wrap(r) if _text_width_em(r) * TEXT_PT > 0.33 * fig_pt else r for r in rows]
+    if grid_width(row_labels) / len(cols) < widest * VALUE_PT * 1.2:
+        row_labels = [_wrap(r) if _text_width_em(r) * TEXT_PT > 0.2 * fig_pt else r
+                      for r in rows]
+    grid_pt = grid_width(row_labels)
+    wrapped_cols = [_wrap(c) for c in cols]
+    if not _crowded(None, cols, grid_pt):
+        col_labels, rotate = cols, False
+    elif not _crowded(None, wrapped_cols, grid_pt):
+        col_labels, rotate = wrapped_cols, False
+    else:
+        col_labels, rotate = cols, True
+    lines = max(lab.count("\n") + 1 for lab in col_labels)
+    if rotate:
+        longest = max(_text_width_em(c) for c in cols)
+        header_pt = longest * TEXT_PT * 0.72 + TEXT_PT
+    else:
+        header_pt = lines * TEXT_PT * 1.25 + 4
+    if height_mm is None:
+        row_mm = 8.0 + (2.5 if any("\n" in lab for lab in row_labels) else 0.0)
+        height_mm = header_pt / 72 * MM_PER_INCH + 14.0 + row_mm * len(rows)
+        if height_mm > MAX_HEIGHT_MM:
+            raise ChartError(
+                f"完成情况矩阵有 {len(rows)} 个指标，需高约 {height_mm:.0f} mm，超过上限 "
+                f"{MAX_HEIGHT_MM:g} mm；请拆成几张图。"
+            )
+    cell_pt = grid_pt / len(cols)
+    size = min(VALUE_PT, max(7.0, cell_pt * 0.85 / max(widest, 1)))
+    fills = [MATRIX_NA_COLOR, MATRIX_MET_COLOR, MATRIX_MISSED_COLOR]
+
+    def draw(fig: Figure, ax: Axes) -> None:
+        cmap = ListedColormap(fills)
+        ax.pcolormesh(
+            codes, cmap=cmap, vmin=-0.5, vmax=2.5, edgecolors="white", linewidth=1.5
+        )
+        for r in range(len(rows)):
+            for c in range(len(cols)):
+                text = texts[r][c]
+                if text == _MATRIX_NONE:
+                    color = MISSING_TEXT_COLOR
+                elif codes[r][c] == 2:
+                    color = "white"
+                else:
+                    color = "#262626"
+                ax.text(c + 0.5, r + 0.5, text, ha="center", va="center", fontsize=size,
+                        color=color)
+        ax.set_xlim(0, len(cols))
+        ax.set_ylim(len(rows), 0)  # first indicator on top
+        ax.xaxis.tick_top()
+        ax.set_xticks([c + 0.5 for c in range(len(cols))], col_labels)
+        ax.set_yticks([r + 0.5 for r in range(len(rows))], row_labels)
+        if rotate:
+            for tick in ax.get_xticklabels():
+                tick.set_rotation(45)
+                tick.set_ha("left")
+                tick.set_rotation_mode("anchor")
+        ax.tick_params(length=0, pad=3)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        present = {code for row in codes for code in row}
+        handles = [
+            Patch(facecolor=fills[code], edgecolor="#BFBFBF", linewidth=0.6, label=label)
+            for code, label in ((1, "达标"), (2, "未达标"), (0, "无目标或无数据"))
+            if code in present
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
+                   fontsize=VALUE_PT, handlelength=1.4)
+
+    return _render(path, width_mm, height_mm, font, draw)
+
+
 #: Chart kinds by name, for callers that pick a kind from a campaign pack.
 CHART_KINDS: dict[str, Callable[..., Path]] = {
     "trend": trend_chart,
     "bar_compare": bar_compare,
     "completion": completion_chart,
+    "small_multiples": small_multiples,
+    "completion_matrix": completion_matrix,
 }
 
 
@@ -389,9 +700,15 @@ def _render(
     width_mm: float,
     height_mm: float,
     font: FontChoice | None,
-    draw: Callable[[Figure, Axes], None],
+    draw: Callable[[Figure, Axes], None] | Callable[[Figure, None], None],
+    *,
+    axes: bool = True,
 ) -> Path:
-    """Draw at final size under the house style and the glyph guard, then write the PNG."""
+    """Draw at final size under the house style and the glyph guard, then write the PNG.
+
+    ``draw`` gets the figure and one axes filling it; with ``axes=False`` it gets
+    ``(fig, None)`` and lays out its own axes (a grid of panels).
+    """
     if not 0 < width_mm <= MAX_WIDTH_MM:
         raise ChartError(
             f"图宽 {width_mm} mm 无效：应大于 0 且不超过版心宽度 {MAX_WIDTH_MM:g} mm。"
@@ -405,8 +722,8 @@ def _render(
         warnings.simplefilter("always")
         fig = Figure(figsize=(width_mm / MM_PER_INCH, height_mm / MM_PER_INCH), dpi=DPI)
         FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        draw(fig, ax)
+        ax = fig.add_subplot() if axes else None
+        draw(fig, ax)  # type: ignore[arg-type]
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     missing = [w for w in caught if _GLYPH_RE.search(str(w.message))]
     texts = _texts_with(fig, missing) if missing else []
@@ -504,12 +821,19 @@ def _wrap(label: str) -> str:
     return f"{label[:cut]}\n{label[cut:]}"
 
 
-def _crowded(fig: Figure, labels: list[str]) -> bool:
-    """Whether horizontal tick labels would touch at the figure's width."""
-    width_pt = fig.get_figwidth() * 72 * 0.85
+def _crowded(fig: Figure | None, labels: list[str], width_pt: float | None = None) -> bool:
+    """Whether horizontal tick labels would touch at the figure's width (or ``width_pt``)."""
+    if width_pt is None:
+        assert fig is not None
+        width_pt = fig.get_figwidth() * 72 * 0.85
     slot = width_pt / max(len(labels), 1)
     longest = max((_text_width_em(line) for lab in labels for line in lab.split("\n")), default=0)
     return longest * TEXT_PT > slot * 0.95
+
+
+def _cell_width_em(text: str) -> float:
+    """Like ``_text_width_em``, counting "%" (wider than a digit) nearly full width."""
+    return _text_width_em(text) + 0.35 * text.count("%")
 
 
 def _text_width_em(text: str) -> float:
@@ -541,6 +865,20 @@ def _check_pairs(labels: list[str], nums: list[float], what: str) -> None:
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dup:
         raise ChartError(f"{what}的名称重复：{'、'.join(dup)}。")
+
+
+def _met_code(flag: object, row: str, col: str) -> int:
+    """Matrix cell class: 0 no target or no data, 1 met, 2 missed."""
+    if flag is None or (pd.api.types.is_scalar(flag) and pd.isna(flag)):
+        return 0
+    if isinstance(flag, bool | np.bool_):
+        return 1 if flag else 2
+    if isinstance(flag, int | float | np.integer | np.floating) and flag in (0, 1):
+        return 1 if flag else 2
+    raise ChartError(
+        f"完成情况矩阵“{row}”行“{col}”列的达标标记“{flag}”无效：应为是（True）、"
+        "否（False）或空（无目标或无数据）。"
+    )
 
 
 def _is_whole(value: object) -> bool:
