@@ -152,13 +152,7 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
     BatchResult
         One ``UnitResult`` per unit-document, the manifest path and the exit code.
     """
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs 应为正整数（当前值：{jobs}）")
-    if timeout <= 0:
-        raise UsageError(f"--timeout 应为正数秒（当前值：{timeout:g}）")
-    if isolation not in runner.ISOLATIONS:
-        raise UsageError(f"--isolation 应为 {' 或 '.join(runner.ISOLATIONS)}"
-                         f"（当前值：{isolation}）")
+    check_options(jobs, timeout, isolation)
     root = root or config.project_root()
     try:
         config.safe_name(campaign)
@@ -184,6 +178,27 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
                    scheduler=scheduler, timeout=timeout, wait=wait,
                    reporter=reporter or Reporter(), isolation=isolation)
     return batch.run()
+
+
+def check_options(jobs: int | None, timeout: float, isolation: str) -> None:
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs 应为正整数（当前值：{jobs}）")
+    if timeout <= 0:
+        raise UsageError(f"--timeout 应为正数秒（当前值：{timeout:g}）")
+    if isolation not in runner.ISOLATIONS:
+        raise UsageError(f"--isolation 应为 {' 或 '.join(runner.ISOLATIONS)}"
+                         f"（当前值：{isolation}）")
+
+
+def run_plan(root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
+             jobs: int | None = None, force: bool = False, scheduler: str | None = None,
+             timeout: float = 600, wait: bool = False, reporter: Reporter | None = None,
+             isolation: str = runner.DEFAULT_ISOLATION) -> BatchResult:
+    """Run an already planned batch (unit documents and roll-ups alike), see ``run_batch``."""
+    check_options(jobs, timeout, isolation)
+    return _Batch(root, year, campaign, plan, jobs=jobs, force=force, scheduler=scheduler,
+                  timeout=timeout, wait=wait, reporter=reporter or Reporter(),
+                  isolation=isolation).run()
 
 
 class _Batch:
@@ -414,8 +429,9 @@ class _Batch:
         old = self.manifest.entry(key) or {}
         now = time.time()
         entry = {
-            "kind": old.get("kind", "unit"), "unit": result.unit, "document": result.document,
-            "depends_on": old.get("depends_on", []),
+            "kind": getattr(job, "kind", None) or old.get("kind", "unit"),
+            "unit": result.unit, "document": result.document,
+            "depends_on": list(getattr(job, "depends_on", None) or old.get("depends_on", [])),
             "status": result.status, "run": self.run_id,
             "start": _iso(start or now), "end": _iso(end or now),
             "seconds": round(result.seconds, 2),

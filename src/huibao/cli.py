@@ -103,6 +103,66 @@ def run(
 
 
 @app.command()
+def rollup(
+    year: Annotated[int | None, typer.Option("--year", "-y", help="年度；默认取参数文件")] = None,
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
+    docs: Annotated[str | None, typer.Option(
+        "--docs", help="汇总文档类型，逗号分隔；默认 工作总结,汇报材料")] = None,
+    form: Annotated[str, typer.Option("--form", help="汇报材料形式：书面 或 迎检")] = "书面",
+    volume: Annotated[bool, typer.Option(
+        "--volume/--no-volume", help="把汇总和各单位的工作总结装订成一册汇编")] = True,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="同时用 LibreOffice 一次性导出 PDF（需已安装：make render-deps）")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", help="同时生成的文档数；默认为 CPU 核数")] = None,
+    force: Annotated[bool, typer.Option("--force", help="输入未变化的也重新生成")] = False,
+    allow_missing: Annotated[bool, typer.Option(
+        "--allow-missing", help="必填项缺失时仍生成（显示为【待填】）")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", envvar="HUIBAO_SCHEDULER", help="Dask 调度器地址；默认在本机运行")]
+    = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="每个文档的时限（秒）")] = 600,
+    data: Annotated[Path | None, typer.Option("--data", help="数据工作簿；默认取参数文件")] = None,
+    doc_date: Annotated[str | None, typer.Option("--date", help="成文日期，如 2025-12-31")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+) -> None:
+    """生成上级汇总：全部单位的工作总结、汇总工作总结和汇报材料、汇编，可选 PDF。
+
+    汇总地区名称和署名在 params/<类别>/rollup.yaml，综合得分权重和图表在
+    templates/<类别>/rollup.yaml。输入未变化的文档跳过；任一单位数据变化时，
+    该单位和汇总文档重新生成，汇编重新装订。输出：outputs/<年度>/<类别>/。
+
+    示例：huibao rollup --year 2025 --campaign wenming_city --pdf
+    """
+    from huibao import progress, rollup_run
+
+    documents = [d.strip() for d in (docs or "").replace("，", ",").split(",") if d.strip()]
+    try:
+        root = config.project_root()
+        with progress.ConsoleReporter(err) as reporter:
+            result = rollup_run.run_rollup(
+                year, campaign, documents=documents or None, form=form, volume=volume,
+                pdf=pdf, jobs=jobs, force=force, allow_missing=allow_missing,
+                scheduler=scheduler, timeout=timeout, wait=False,
+                data_path=str(data) if data else None, doc_date=doc_date, root=root,
+                reporter=reporter)
+    except HuibaoError as exc:
+        _fail(exc, debug)
+        return
+    except OSError as exc:
+        _fail(HuibaoError(f"无法读写文件：{exc}"), debug)
+        return
+    progress.print_summary(result.batch, out, _relative)
+    if result.volume is not None:
+        out.print(f"汇编（{result.volume_status}）：{_relative(result.volume)}", highlight=False)
+    elif volume:
+        err.print(f"[yellow]汇编{result.volume_status}[/]", highlight=False)
+    if result.pdfs:
+        out.print(f"已导出 PDF {len(result.pdfs)} 个（与各 .docx 同目录）。", highlight=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def params(
     unit: Annotated[str, typer.Option("--unit", "-u", help="单位名称，如 示例县")],
     campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",

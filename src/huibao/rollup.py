@@ -349,8 +349,13 @@ class Helpers:
         """A count of incidents that stayed at zero across the area (全市未发生…)."""
         return m.ind.higher_is_better is False and m.value == 0
 
+    @staticmethod
+    def pts(x: float) -> str:
+        """A score or score change as printed: one decimal, a whole number without it."""
+        return phrasing.fmt_number(x, 1)
+
     def globals(self) -> dict:
-        return {"lead": self.lead, "best": self.best, "misses": self.misses,
+        return {"pts": self.pts, "lead": self.lead, "best": self.best, "misses": self.misses,
                 "met_line": self.met_line, "miss_line": self.miss_line,
                 "met_count": self.met_count, "zero": self.zero}
 
@@ -400,7 +405,7 @@ def _fmt(value: float | None, decimals: int) -> str:
     return "【待填】" if value is None else phrasing.fmt_number(value, decimals)
 
 
-def ranking_table(table: list[Standing], year: int, noun: str) -> Table:
+def ranking_table(table: list[Standing], year: int, noun: str, name: str) -> Table:
     """名次, 单位, 综合得分, 上年得分, 较上年, 上年名次."""
     rows = []
     for s in table:
@@ -411,7 +416,7 @@ def ranking_table(table: list[Standing], year: int, noun: str) -> Table:
                      "—" if s.prev_rank is None else str(s.prev_rank)])
     notes = ["注：综合得分为本系统按汇总设置的指标权重内部测算，满分100分，仅用于内部比较；"
              "“【待填】”表示有计分指标缺少数据，未参与排名。"]
-    return Table(f"{year}年各{noun}创建工作综合得分排名（内部测算）",
+    return Table(f"{year}年各{noun}{name}工作综合得分排名（内部测算）",
                  ["名次", "单位", "综合得分", f"{year - 1}年得分", "较上年", f"{year - 1}年名次"],
                  rows, notes=notes)
 
@@ -454,7 +459,7 @@ def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing],
         out["scores"] = Figure(charts.bar_compare(
             [s.unit for s in scored], [s.score for s in scored], folder / "scores.png",
             ylabel="综合得分（分）", decimals=1, font=font),
-            f"{year}年各{noun}创建工作综合得分（内部测算）") if scored else None
+            f"{year}年各{noun}{r.pack.name}工作综合得分（内部测算）") if scored else None
     this = r.facts[(r.facts["year"] == year) & r.facts["unit"].isin(units)]
     for key in r.spec.compare:
         name = f"compare_{key}"
@@ -506,7 +511,7 @@ def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing],
                                                         font=font),
                                f"{year}年各{noun}主要指标目标完成情况")
     if wanted("ranking"):
-        out["ranking"] = ranking_table(table, year, noun)
+        out["ranking"] = ranking_table(table, year, noun, r.pack.name)
     if wanted("totals"):
         out["totals"] = totals_table(r, year)
     return out
