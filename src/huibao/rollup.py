@@ -503,18 +503,28 @@ def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing],
             rows = this[this["key"] == key].set_index("unit")
             for u in units:
                 if u in rows.index:
-                    comp.at[name, u] = rows.at[u, "completion"] if pd.notna(
-                        rows.at[u, "completion"]) else rows.at[u, "value"]
+                    comp.at[name, u] = _matrix_cell(r.pack.indicator(key), rows.loc[u])
                     met.at[name, u] = None if pd.isna(rows.at[u, "met"]) else bool(
                         rows.at[u, "met"])
         out["matrix"] = Figure(charts.completion_matrix(comp, met, folder / "matrix.png",
                                                         font=font),
-                               f"{year}年各{noun}主要指标目标完成情况")
+                               f"{year}年各{noun}主要指标目标完成情况"
+                               "（数量为完成率，比率为实际值）")
     if wanted("ranking"):
         out["ranking"] = ranking_table(table, year, noun, r.pack.name)
     if wanted("totals"):
         out["totals"] = totals_table(r, year)
     return out
+
+
+def _matrix_cell(ind, row: pd.Series) -> float:
+    """A matrix cell: a quantity's completion (value ÷ target), a rate's own value (rates
+    compare in points, never as a share of their target); a cap shows only its colour."""
+    if row["relation"] == "cap" or pd.isna(row["value"]):
+        return float("nan")
+    if ind.kind in ("rate", "score"):
+        return float(row["value"])
+    return float(row["completion"]) if pd.notna(row["completion"]) else float("nan")
 
 
 # -- the document --------------------------------------------------------------------------
