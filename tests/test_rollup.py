@@ -20,6 +20,7 @@ from huibao import config, rollup, rollup_run, scoring, word
 from huibao.errors import PackError
 from huibao.layout import load_profile
 from huibao.manifest import Status
+from huibao.schema import list_packs
 
 YEAR = 2025
 CAMPAIGN = "wenming_city"
@@ -285,3 +286,18 @@ def test_rollup_reruns_with_its_units_and_rebinds_the_volume(tmp_path, monkeypat
     body = "\n".join(p.text for p in read_docx(str(third.batch.folder / "示例市" /
                                                    "工作总结.docx")).paragraphs)
     assert "其中桐山县最高，为99次" in body
+
+
+@pytest.mark.parametrize("campaign", list_packs(ROOT / "templates"))
+def test_every_pack_rolls_up_into_both_documents(campaign, tmp_path):
+    """Each pack's rollup.yaml and the shared templates make both documents, no leaks."""
+    r = rollup.load(campaign, root=ROOT)
+    assert len(rollup.members_in(r, YEAR)) >= 3
+    for document, form in (("工作总结", "书面"), ("汇报材料", "迎检")):
+        doc = rollup.build_document(r, YEAR, tmp_path / "figures", document=document,
+                                    root=ROOT, form=form)
+        text = "\n".join(getattr(b, "text", "") for b in doc.blocks)
+        assert r.area.area in doc.title and str(YEAR) in doc.title
+        assert not re.search(r"None|nan|NaN|\{\{|\}\}", text), (campaign, document)
+        assert "存在" in text and "下一步" in text
+        assert (doc.signature is None) == (form == "迎检")
