@@ -28,11 +28,13 @@ $(STAMP): pyproject.toml $(LOCK)
 
 PACKS = $(notdir $(patsubst %/,%,$(dir $(wildcard templates/*/indicators.yaml))))
 
-demo: $(STAMP) ## 生成全部创建类别样例单位2025年的工作总结和汇报材料（并行；未变化的跳过）
+demo: $(STAMP) ## 生成全部创建类别样例单位2025年的工作总结和汇报材料，以及文明城市的全市汇总和汇编（并行；未变化的跳过）
 	@status=0; for c in $(PACKS); do \
 	  $(BIN)/huibao run --all --campaign $$c --year 2025 --allow-missing \
 	    --docs 工作总结,汇报材料 || status=1; \
-	done; exit $$status
+	done; \
+	$(BIN)/huibao rollup --campaign wenming_city --year 2025 --allow-missing || status=1; \
+	exit $$status
 
 test: $(STAMP) ## 运行全部测试（代码检查、单元测试、文档审核、nbval）
 	$(BIN)/ruff check src tests scripts
