@@ -9,10 +9,13 @@ is therefore close to, not identical with, what Word shows with the real fonts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from huibao.errors import HuibaoError
@@ -25,9 +28,17 @@ ALIASES = {
     "宋体": "Noto Serif SC", "SimSun": "Noto Serif SC", "方正小标宋简体": "Noto Serif SC",
     "黑体": "Noto Sans SC", "SimHei": "Noto Sans SC",
 }
-INSTALL_HINT = ("未找到 LibreOffice。安装方法（需要管理员权限）："
-                "sudo apt-get install libreoffice-writer-nogui poppler-utils，"
-                "或运行 make render-deps。")
+INSTALL_HINT = (
+    "未找到 LibreOffice（soffice 命令），无法导出 PDF。安装方法（需要管理员权限）："
+    "在本工具目录运行 make render-deps（即 scripts/install-render-deps.sh），"
+    "或 sudo apt-get install libreoffice-writer-nogui poppler-utils；"
+    "Windows 或 macOS 请安装 LibreOffice，并把 soffice 所在目录加入 PATH。"
+)
+
+
+def install_hint() -> str:
+    """The Chinese message shown when LibreOffice is absent: how to install it."""
+    return INSTALL_HINT
 
 
 def soffice() -> str | None:
@@ -56,21 +67,105 @@ def fontconfig_file(folder: Path) -> Path:
 
 
 def to_pdf(documents: list[Path], out_dir: Path, timeout: int = 300) -> list[Path]:
-    """Convert .docx files to PDF in one LibreOffice call; return the PDF paths."""
+    """Convert .docx files to PDF in one LibreOffice call into ``out_dir``; return the PDFs.
+
+    Each PDF is named after its document (工作总结.docx → 工作总结.pdf); two documents
+    with the same name cannot share ``out_dir`` (HuibaoError).
+    """
+    return export_pdfs(documents, out_dir, timeout=timeout)
+
+
+def export_pdfs(documents: Sequence[Path], out_dir: Path | None = None, *,
+                timeout: float | None = None) -> list[Path]:
+    """Convert .docx files to PDF in one LibreOffice call; return the PDF paths in order.
+
+    Each PDF goes next to its document (``out_dir=None``: 示例县/工作总结.docx →
+    示例县/工作总结.pdf) or into ``out_dir``. Documents of the same name in different
+    folders are fine next to each other; a clash in ``out_dir`` raises HuibaoError.
+    Each PDF replaces the old one atomically once LibreOffice has finished; a document
+    that fails keeps its old PDF. ``timeout`` defaults to 120 s plus 5 s a document.
+
+    Raises HuibaoError when LibreOffice is absent (the message says how to install it),
+    a document is missing, LibreOffice fails or times out, or some documents could not
+    be converted (the message names them; the others' PDFs are in place).
+    """
+    documents = [Path(d) for d in documents]
+    if not documents:
+        return []
     binary = soffice()
     if binary is None:
         raise HuibaoError(INSTALL_HINT)
-    out_dir, documents = Path(out_dir), [Path(d) for d in documents]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    missing = [str(d) for d in documents if not d.is_file()]
+    if missing:
+        raise HuibaoError(f"要导出 PDF 的文档不存在：{'、'.join(missing)}")
+    targets = [(Path(out_dir) if out_dir is not None else d.parent) / f"{d.stem}.pdf"
+               for d in documents]
+    clashes = sorted({str(t) for t in targets if targets.count(t) > 1})
+    if clashes:
+        raise HuibaoError(f"多个文档会导出为同一个 PDF 文件：{'、'.join(clashes)}")
+    limit = timeout if timeout is not None else 120 + 5 * len(documents)
     with tempfile.TemporaryDirectory(prefix="huibao-lo-") as tmp:
         work = Path(tmp)
-        env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(work))}
-        cmd = [binary, f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
-               "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, documents)]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-    pdfs = [out_dir / f"{d.stem}.pdf" for d in documents]
-    missing = [p.name for p in pdfs if not p.is_file()]
-    if done.returncode != 0 or missing:
-        raise HuibaoError(f"LibreOffice 转换 PDF 失败：{done.stderr.strip()[-300:]}")
-    return pdfs
+        converted = _convert(binary, documents, work, limit)
+        for pdf, target in zip(converted, targets, strict=True):
+            if pdf is not None:
+                _place(pdf, target)
+    failed = [str(d) for d, pdf in zip(documents, converted, strict=True) if pdf is None]
+    if failed:
+        raise HuibaoError(f"以下文档未能导出 PDF（其余已导出）：{'、'.join(failed)}")
+    return targets
+
+
+def _convert(binary: str, documents: list[Path], work: Path,
+             timeout: float) -> list[Path | None]:
+    """One LibreOffice run over copies named 0001.docx …, so equal names never collide.
+
+    Returns each document's PDF in ``work``, or None where LibreOffice made none.
+    """
+    inbox, outbox = work / "in", work / "out"
+    inbox.mkdir()
+    copies = []
+    for i, document in enumerate(documents, start=1):
+        copies.append(inbox / f"{i:04d}{document.suffix}")
+        shutil.copyfile(document, copies[-1])
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(work))}
+    cmd = [binary, f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
+           "--convert-to", "pdf", "--outdir", str(outbox), *map(str, copies)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise HuibaoError(f"LibreOffice 转换 PDF 超时（{timeout:.0f} 秒）。") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    pdfs = [outbox / f"{c.stem}.pdf" for c in copies]
+    made = [p if p.is_file() else None for p in pdfs]
+    if proc.returncode != 0 or not any(made):
+        raise HuibaoError(f"LibreOffice 转换 PDF 失败：{stderr.strip()[-300:]}")
+    return made
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Stop the LibreOffice we started, with the soffice.bin its wrapper script spawned."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _place(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` through a temporary file in the target's folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
