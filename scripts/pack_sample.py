@@ -6,6 +6,13 @@ indicator, per-unit targets, deliberate edge cases and the honours, activities a
 systems; the format is described in ``templates/README.md``. Every (unit, indicator) pair
 draws from its own seeded stream, so the output is identical between runs and adding an
 indicator does not move any other value.
+
+Units with a ``parent`` form a hierarchy (中心 → 所 → 站, 街道 → 社区). A unit with units
+below it reports only the indicators it does not roll up (``rollup: own`` in
+indicators.yaml): the cells of its rolled-up indicators are left empty, as huibao computes
+them from below. Its per-unit targets are planned from its units' aggregate, computed here
+by the same rules (sum, mean, weighted mean, max, min; a missing value below leaves the
+aggregate missing), so that a target such as ``target_ratio`` means the same at every level.
 """
 
 from __future__ import annotations
@@ -34,6 +41,11 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "rank": {"model": "rank"},
 }
 DEFAULT_DECIMALS = {"rate": 1, "score": 1, "money": 2, "amount": 1}
+# How a parent gets an indicator from its units when indicators.yaml does not say
+# (templates/README.md, “汇总”): quantities add up, rates and scores average, ranks and
+# other rules are the unit's own; yes/no holds only if it holds for every unit below.
+DEFAULT_ROLLUP = {"count": "sum", "amount": "sum", "money": "sum", "rate": "mean",
+                  "score": "mean", "rank": "own", "bool": "min"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,28 @@ class Recipe:
         unknown = (set(self.series) | set(self.targets)) - set(self.by_key)
         if unknown:
             raise SystemExit(f"{folder}/sample.yaml: 未知指标 {sorted(unknown)}")
+        self.children: dict[str, list[str]] = {}
+        for u in self.units:
+            if u.parent:
+                self.children.setdefault(u.parent, []).append(u.name)
+
+    def rollup(self, ind: dict) -> str:
+        return ind.get("rollup") or DEFAULT_ROLLUP[ind["kind"]]
+
+    def depth(self, name: str) -> int:
+        parent = {u.name: u.parent for u in self.units}
+        n = 0
+        while parent.get(name):
+            n, name = n + 1, str(parent[name])
+        return n
+
+    def parents(self) -> list[Unit]:
+        """Units with units below them, deepest first."""
+        return sorted((u for u in self.units if u.name in self.children),
+                      key=lambda u: -self.depth(u.name))
+
+    def leaves(self) -> list[Unit]:
+        return [u for u in self.units if u.name not in self.children]
 
     def spec(self, ind: dict) -> dict:
         if ind["key"] in self.series:
@@ -205,7 +239,9 @@ def _order(recipe: Recipe) -> list[dict]:
     return done
 
 
-def generate(recipe: Recipe) -> tuple[Data, Data]:
+def generate(recipe: Recipe) -> tuple[Data, Data, Data]:
+    """The values written (a parent's rolled-up cells empty), the targets, and the values
+    with every parent's aggregates filled in (what the documents show)."""
     n = len(recipe.years)
     data: Data = {u.name: {y: {} for y in recipe.years} for u in recipe.units}
     ranks = []
@@ -227,15 +263,67 @@ def generate(recipe: Recipe) -> tuple[Data, Data]:
             for year, v in zip(recipe.years, series, strict=True):
                 data[unit.name][year][ind["key"]] = v
     targets = make_targets(recipe, data)
-    apply_edges(recipe, data, targets)
+    apply_edges(recipe, data)
+    full = data
+    if recipe.children:
+        full = roll_up(recipe, data)
+        targets.update(make_targets(recipe, full, recipe.parents()))
+        data = {name: {y: {k: (None if name in recipe.children and
+                               recipe.rollup(recipe.by_key[k]) != "own" else v)
+                           for k, v in row.items()} for y, row in years.items()}
+                for name, years in data.items()}
+    apply_target_edges(recipe, targets, full)
     for ind in {i["key"]: i for i in ranks}.values():
         assign_ranks(recipe, data, ind["key"])
-    return data, targets
+        assign_ranks(recipe, full, ind["key"])
+    return data, targets, full
 
 
-def make_targets(recipe: Recipe, data: Data) -> Data:
-    out: Data = {u.name: {} for u in recipe.units}
-    for unit in recipe.units:
+def _combine(how: str, values: list[float], weights: list[float] | None) -> float | None:
+    if how == "sum":
+        return math.fsum(values)
+    if how == "mean":
+        return math.fsum(values) / len(values)
+    if how == "weighted_mean":
+        assert weights is not None
+        total = math.fsum(weights)
+        return math.fsum(v * w for v, w in zip(values, weights, strict=True)) / total \
+            if total else None
+    if how in ("max", "min"):
+        return (max if how == "max" else min)(values)
+    raise SystemExit(f"indicators.yaml: 未知的 rollup {how}")
+
+
+def roll_up(recipe: Recipe, data: Data) -> Data:
+    """``data`` with each parent's rolled-up indicators aggregated from its units,
+    bottom-up; a value missing below leaves the parent's missing."""
+    full: Data = {u: {y: dict(row) for y, row in years.items()} for u, years in data.items()}
+    for parent in recipe.parents():
+        kids = recipe.children[parent.name]
+        for year in recipe.years:
+            for ind in recipe.indicators:
+                how = recipe.rollup(ind)
+                if how == "own":
+                    continue
+                got = [full[k][year].get(ind["key"]) for k in kids]
+                weights = None
+                if ind.get("rollup_weight"):
+                    weights = [full[k][year].get(ind["rollup_weight"]) for k in kids]
+                if any(v is None for v in [*got, *(weights or [])]):
+                    full[parent.name][year][ind["key"]] = None
+                    continue
+                nums = [1.0 if v == "是" else 0.0 if v == "否" else float(v) for v in got]
+                value = _combine(how, nums, [float(w) for w in weights] if weights else None)
+                if ind["kind"] == "bool" and value is not None:
+                    full[parent.name][year][ind["key"]] = "是" if value else "否"
+                else:
+                    full[parent.name][year][ind["key"]] = value
+    return full
+
+
+def make_targets(recipe: Recipe, data: Data, units: list[Unit] | None = None) -> Data:
+    out: Data = {u.name: {} for u in units or recipe.units}
+    for unit in units or recipe.units:
         for year in recipe.years:
             row: dict[str, Value] = {}
             for key, step in recipe.targets.items():
@@ -252,7 +340,7 @@ def make_targets(recipe: Recipe, data: Data) -> Data:
     return out
 
 
-def apply_edges(recipe: Recipe, data: Data, targets: Data) -> None:
+def apply_edges(recipe: Recipe, data: Data) -> None:
     names = {u.name for u in recipe.units}
     for e in recipe.edges:
         unit, key = e["unit"], e["key"]
@@ -263,8 +351,21 @@ def apply_edges(recipe: Recipe, data: Data, targets: Data) -> None:
                 data[unit][year][key] = v
         if "value" in e:
             data[unit][e["year"]][key] = e["value"]
+
+
+def apply_target_edges(recipe: Recipe, targets: Data, full: Data) -> None:
+    """Per-unit targets set by hand: ``target`` (a figure), or ``target_ratio`` (a share of
+    the unit's own value that year, rounded to the target step of ``targets:``)."""
+    for e in recipe.edges:
+        unit, key, year = e["unit"], e["key"], e.get("year")
         if "target" in e:
-            targets[unit][e["year"]][key] = e["target"]
+            targets[unit][year][key] = e["target"]
+        if "target_ratio" in e:
+            step = recipe.targets.get(key, 1)
+            value = float(full[unit][year][key]) * e["target_ratio"]  # type: ignore[arg-type]
+            plan = round(value / step) * step
+            targets[unit][year][key] = _rounded(recipe.by_key[key], plan) if step < 1 \
+                else int(plan)
 
 
 def assign_ranks(recipe: Recipe, data: Data, key: str) -> None:
@@ -273,7 +374,7 @@ def assign_ranks(recipe: Recipe, data: Data, key: str) -> None:
              if i["kind"] in ("rate", "score") and i.get("higher_is_better")]
     for year in recipe.years:
         scores = {}
-        for unit in recipe.units:
+        for unit in recipe.leaves():  # a published rank ranks the reporting units only
             row = data[unit.name][year]
             present = [float(row[k]) for k in rates if row.get(k) is not None]
             mean = sum(present) / len(present) if present else 0.0
@@ -284,7 +385,8 @@ def assign_ranks(recipe: Recipe, data: Data, key: str) -> None:
 
 
 def check(recipe: Recipe, data: Data) -> None:
-    """Consistency the documents rely on: rates within 0–100, parts within totals."""
+    """Consistency the documents rely on: rates within 0–100, parts within totals (at
+    every level: ``data`` with the parents' aggregates)."""
     for unit in recipe.units:
         for year in recipe.years:
             row = data[unit.name][year]
@@ -317,7 +419,7 @@ def build_workbook(recipe: Recipe, data: Data, targets: Data, fixed: dt.datetime
     span = f"{recipe.years[0]}—{recipe.years[-1]}年"
     ws = wb.create_sheet("指标数据")
     write_table(ws, ["单位", "年度"] + [header(i) for i in inds],
-                [[u.name, y] + [data[u.name][y][i["key"]] for i in inds]
+                [[u.name, y] + [data[u.name][y].get(i["key"]) for i in inds]
                  for u in recipe.units for y in recipe.years],
                 [None, "0"] + [number_format(i) for i in inds],
                 title=f"{recipe.title}（{span}）")
@@ -357,7 +459,7 @@ def build_workbook(recipe: Recipe, data: Data, targets: Data, fixed: dt.datetime
 
 def make(folder: Path, output: Path, fixed: dt.datetime) -> Path:
     recipe = Recipe(folder)
-    data, targets = generate(recipe)
-    check(recipe, data)
+    data, targets, full = generate(recipe)
+    check(recipe, full)
     save_deterministic(build_workbook(recipe, data, targets, fixed), output)
     return output

@@ -1,7 +1,8 @@
 """Independent re-reading of the sample workbook and re-statement of the phrasing rules.
 
 Deliberately shares no code with huibao: it reads the workbook with openpyxl and the pack
-with yaml, recomputes derived rates and comparisons, and formats numbers by the rules of
+with yaml, rolls units up to their 上级单位 by the pack's rules (templates/README.md,
+“上下级汇总”), recomputes derived rates and comparisons, and formats numbers by the rules of
 ../shared/domain/phrasing.md, so that the document tests compare two implementations.
 """
 
@@ -35,6 +36,13 @@ class Ind:
     derive: dict | None
     group: str
     required: bool
+    rollup: str = "own"          # how a parent gets it from its units
+    weight: str | None = None    # weighted_mean: the weighing indicator
+
+
+# Roll-up rules when indicators.yaml does not declare one (templates/README.md).
+DEFAULT_ROLLUP = {"count": "sum", "amount": "sum", "money": "sum", "rate": "mean",
+                  "score": "mean", "rank": "own", "bool": "min"}
 
 
 def load_pack(root: Path, campaign: str = "wenming_city") -> dict[str, Ind]:
@@ -42,11 +50,24 @@ def load_pack(root: Path, campaign: str = "wenming_city") -> dict[str, Ind]:
     dec = {"count": 0, "rank": 0, "bool": 0, "amount": 1, "score": 1, "rate": 1, "money": 2}
     out = {}
     for i in data["indicators"]:
+        rollup = "derived" if i.get("derive") else i.get("rollup") or DEFAULT_ROLLUP[i["kind"]]
         out[i["key"]] = Ind(i["key"], i["name"], i["unit"], i["kind"],
                             i.get("decimals", dec[i["kind"]]), i.get("higher_is_better"),
                             i.get("target"), i.get("measure_word") or i["unit"], i.get("derive"),
-                            i["group"], i.get("required", False))
+                            i["group"], i.get("required", False), rollup, i.get("rollup_weight"))
     return out
+
+
+def aggregate(how: str, values: list[float], weights: list[float]) -> float | None:
+    """One roll-up rule applied to the units' values."""
+    if how == "sum":
+        return sum(values)
+    if how == "mean":
+        return sum(values) / len(values)
+    if how == "weighted_mean":
+        return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights) \
+            if sum(weights) else None
+    return {"max": max, "min": min}[how](values)
 
 
 class Data:
@@ -56,12 +77,14 @@ class Data:
         wb = openpyxl.load_workbook(path, data_only=True)
         self.pack = pack
         by_header = {f"{i.name}（{i.unit}）": i.key for i in pack.values()}
-        self.values = self._sheet(wb["指标数据"], by_header)
-        self.targets = self._sheet(wb["年度目标"], by_header)
+        self.values, self.rows = self._sheet(wb["指标数据"], by_header)
+        self.targets, _ = self._sheet(wb["年度目标"], by_header)
         self.honours = self._plain(wb, "荣誉")
         self.activities = self._plain(wb, "重点活动")
         self.systems = self._plain(wb, "制度")
         self.units = {r["单位"]: r for r in self._plain(wb, "单位信息")}
+        self.parent = {u: r["上级单位"] for u, r in self.units.items() if r.get("上级单位")}
+        self._roll_up()
         for (u, y) in {(u, y) for u, y, _ in self.values}:
             for ind in pack.values():
                 d = ind.derive
@@ -72,6 +95,36 @@ class Data:
                 if num is not None and den:
                     scale = d.get("denominator_scale", 1)
                     self.values[(u, y, ind.key)] = num / (den * scale) * 100
+
+    def depth(self, unit: str) -> int:
+        return 1 + self.depth(self.parent[unit]) if unit in self.parent else 0
+
+    def _roll_up(self) -> None:
+        """Each parent's indicators from its units', deepest parents first; a unit without
+        the value (or without a row that year) leaves the parent's missing."""
+        children: dict[str, list[str]] = {}
+        for unit, parent in self.parent.items():
+            children.setdefault(parent, []).append(unit)
+        for parent in sorted(children, key=self.depth, reverse=True):
+            kids = children[parent]
+            for year in sorted({y for u, y in self.rows if u in kids}):
+                self.rows.add((parent, year))
+                for ind in self.pack.values():
+                    if ind.rollup in ("own", "derived"):
+                        continue
+                    self.values.pop((parent, year, ind.key), None)
+                    got = [self.values.get((k, year, ind.key)) for k in kids]
+                    weights = [self.values.get((k, year, ind.weight)) for k in kids] \
+                        if ind.weight else []
+                    if None in got or None in weights:
+                        continue
+                    value = aggregate(ind.rollup, got, weights)
+                    if value is not None:
+                        self.values[(parent, year, ind.key)] = value
+
+    def peers(self, unit: str, year: int) -> int:
+        """Units of ``unit``'s level with a row in ``year``."""
+        return len({u for u, y in self.rows if y == year and self.depth(u) == self.depth(unit)})
 
     @staticmethod
     def _plain(wb, name: str) -> list[dict]:
@@ -89,6 +142,7 @@ class Data:
         """
         numbers: set[float] = {*range(min(y for _, y, _ in self.values), year + 2)}
         numbers.add(len({u for u, y, _ in self.values if y == year}))
+        numbers.add(self.peers(unit, year))  # units are compared within their level
         held = [h for h in self.honours if h["单位"] == unit and h["年度"] <= year]
         numbers |= {len(held), len({h["称号"] for h in held})}  # awards, distinct titles
         for key in self.pack:
@@ -131,15 +185,16 @@ class Data:
         rows = list(ws.iter_rows(values_only=True))
         head = next(i for i, r in enumerate(rows) if r and "单位" in r and "年度" in r)
         headers = rows[head]
-        out = {}
+        out, present = {}, set()
         for r in rows[head + 1:]:
             if not r[0]:
                 continue
+            present.add((r[0], int(r[1])))
             for h, v in zip(headers[2:], r[2:], strict=False):
                 if v is None or v == "":
                     continue
                 out[(r[0], int(r[1]), by_header[h])] = {"是": 1.0, "否": 0.0}.get(v, v)
-        return out
+        return out, present
 
     def value(self, unit, year, key):
         return self.values.get((unit, year, key))

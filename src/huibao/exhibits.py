@@ -23,6 +23,8 @@ MIN_TREND_YEARS = 2
 
 
 def _caption(spec: ChartSpec | TableSpec, **fields: object) -> str:
+    """The caption with its fields: {unit}, {year}, {first}, {last}; {peers} (the peer noun
+    of the unit's level) in cross-unit charts."""
     return spec.caption.format(**fields)
 
 
@@ -47,18 +49,39 @@ def _trend(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: in
     return Figure(path, _caption(spec, unit=unit, year=year, first=first, last=last))
 
 
+def level_of(facts: pd.DataFrame, unit: str) -> int:
+    """The unit's level in the hierarchy (0 at the top, or without one)."""
+    if "level" not in facts.columns:
+        return 0
+    rows = facts.loc[facts["unit"] == unit, "level"]
+    return int(rows.iloc[0]) if not rows.empty else 0
+
+
+def same_level(facts: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The facts of the units of ``unit``'s level: units are compared within a level."""
+    if "level" not in facts.columns:
+        return facts
+    return facts[facts["level"] == level_of(facts, unit)]
+
+
 def _compare(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: int,
-             folder: Path, font: FontChoice) -> Figure:
+             folder: Path, font: FontChoice) -> Figure | None:
+    """Every unit of the unit's level that year, one bar each; None for a unit alone at a
+    level of a hierarchy (a 中心 has no peer to compare with)."""
     key = spec.indicators[0]
-    rows = facts[(facts["year"] == year) & (facts["key"] == key)]
-    units = sorted(set(facts.loc[facts["year"] == year, "unit"]))
+    level = level_of(facts, unit)
+    peers = same_level(facts, unit)
+    rows = peers[(peers["year"] == year) & (peers["key"] == key)]
+    units = sorted(set(peers.loc[peers["year"] == year, "unit"]))
+    if len(units) < 2 and "level" in facts.columns and facts["level"].nunique() > 1:
+        return None
     values = rows.set_index("unit")["value"].reindex(units)
     own = rows[rows["unit"] == unit]["target"]
     target = float(own.iloc[0]) if not own.empty and pd.notna(own.iloc[0]) else None
     path = charts.bar_compare(units, [None if pd.isna(v) else float(v) for v in values],
                               folder / f"{spec.key}.png", ylabel=spec.ylabel, highlight=unit,
                               target=target, decimals=pack.indicator(key).decimals, font=font)
-    return Figure(path, _caption(spec, unit=unit, year=year))
+    return Figure(path, _caption(spec, unit=unit, year=year, peers=pack.level_noun(level)))
 
 
 def _completion(spec: ChartSpec, pack: Pack, facts: pd.DataFrame, unit: str, year: int,

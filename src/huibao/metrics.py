@@ -7,6 +7,8 @@ compare. Phrasing and charts read facts; nothing here formats text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -14,7 +16,7 @@ from huibao.schema import Pack
 
 FACT_COLUMNS = [
     "unit", "year", "key", "value", "source", "prev", "delta", "pct_change",
-    "target", "relation", "met", "completion", "rank", "n_ranked", "tie",
+    "target", "relation", "met", "completion", "rank", "n_ranked", "tie", "level",
 ]
 
 
@@ -62,14 +64,16 @@ def _targets(values: pd.DataFrame, targets: pd.DataFrame, pack: Pack) -> pd.Data
 
 
 def _ranks(facts: pd.DataFrame, pack: Pack) -> pd.DataFrame:
-    """Rank units within each (year, key) by direction; ties share the best rank."""
+    """Rank units within each (year, key, level) by direction; ties share the best rank.
+
+    Units of different levels of a hierarchy (中心, 所, 站) are never ranked together."""
     hib = {i.key: i.higher_is_better for i in pack.indicators
            if i.higher_is_better is not None and i.kind not in ("bool", "rank")}
     facts["rank"] = np.nan
     facts["n_ranked"] = np.nan
     facts["tie"] = False
     rankable = facts["key"].isin(list(hib))
-    for (_, key), grp in facts[rankable].groupby(["year", "key"]):
+    for (_, key, _), grp in facts[rankable].groupby(["year", "key", "level"]):
         r = grp["value"].rank(method="min", ascending=not hib[key])
         facts.loc[grp.index, "rank"] = r
         facts.loc[grp.index, "n_ranked"] = len(grp)
@@ -77,8 +81,13 @@ def _ranks(facts: pd.DataFrame, pack: Pack) -> pd.DataFrame:
     return facts
 
 
-def compute_facts(values: pd.DataFrame, targets: pd.DataFrame, pack: Pack) -> pd.DataFrame:
-    """Build the facts frame from collected values and targets (see module docstring)."""
+def compute_facts(values: pd.DataFrame, targets: pd.DataFrame, pack: Pack,
+                  levels: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """Build the facts frame from collected values and targets (see module docstring).
+
+    ``levels`` gives each unit's level in the hierarchy (``hierarchy.Tree.levels``; absent
+    units and no mapping: 0), kept in the ``level`` column: ranks compare a level only.
+    """
     values = add_derived(values, pack)
     prev = values[["unit", "year", "key", "value"]].copy()
     prev["year"] = prev["year"] + 1
@@ -95,6 +104,7 @@ def compute_facts(values: pd.DataFrame, targets: pd.DataFrame, pack: Pack) -> pd
     facts.loc[cap, "met"] = facts.loc[cap, "value"] <= facts.loc[cap, "target"]
     facts["completion"] = facts["value"] / facts["target"].where(facts["target"] > 0) * 100
     facts.loc[~floor, "completion"] = np.nan
+    facts["level"] = facts["unit"].map(dict(levels or {})).fillna(0).astype(int)
     facts = _ranks(facts, pack)
     return facts[FACT_COLUMNS].sort_values(["unit", "year", "key"]).reset_index(drop=True)
 

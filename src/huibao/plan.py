@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from huibao import config, fingerprint, params, report, runner
+from huibao import config, fingerprint, hierarchy, params, report, runner
 from huibao.errors import HuibaoError, UsageError
 from huibao.manifest import NAME as MANIFEST
 from huibao.manifest import entry_key
@@ -72,7 +72,8 @@ class Planner:
         self.documents, self.overrides = documents, overrides
         self.base_params, self.allow_missing = base_params, allow_missing
         self._loaded: dict[str, report.Inputs | HuibaoError] = {}
-        self._peers: dict[str, str] = {}
+        self._peers: dict[tuple[str, int], str] = {}
+        self._trees: dict[str, hierarchy.Tree] = {}
 
     def plan(self, units: list[str] | None) -> list[Job | Refusal]:
         """Jobs and refusals for ``units`` (None: every unit with data for the year)."""
@@ -101,15 +102,19 @@ class Planner:
             except HuibaoError as exc:
                 out += [Refusal(unit, doc, str(exc)) for doc in docs]
                 continue
-            if key not in self._peers:
-                self._peers[key] = fingerprint.digest(fingerprint.peer_view(inputs, self.year))
-            data = fingerprint.digest(inputs.workbook.rows_for(unit))
+            tree = self._tree(inputs, key)
+            level = tree.levels.get(unit, 0)
+            if (key, level) not in self._peers:
+                self._peers[(key, level)] = fingerprint.digest(
+                    fingerprint.peer_view(inputs, self.year, unit))
+            data = fingerprint.digest(fingerprint.data_view(inputs, unit,
+                                                            tree.descendants(unit)))
             for doc in docs:
                 injected = {"unit": unit, "year": self.year, "campaign": self.campaign,
                             "data_path": p["data_path"], "doc_date": p.get("doc_date"),
                             "document": doc, "form": p.get("form") or "书面",
                             "addressee": p.get("addressee"), "sections": p.get("sections")}
-                parts = {"data": data, "peers": self._peers[key],
+                parts = {"data": data, "peers": self._peers[(key, level)],
                          "params": fingerprint.digest(injected), "notebook": notebooks[doc],
                          **fixed}
                 out.append(Job(unit, doc, injected, runner.notebook_for(doc, self.root),
@@ -128,6 +133,12 @@ class Planner:
         if isinstance(got, HuibaoError):
             raise got
         return got, key
+
+    def _tree(self, inputs: report.Inputs, key: str) -> hierarchy.Tree:
+        """The workbook's hierarchy (上级单位), built once per workbook."""
+        if key not in self._trees:
+            self._trees[key] = hierarchy.build_tree(inputs.workbook.units)
+        return self._trees[key]
 
     def _data_path(self, p: dict) -> object:
         if not p.get("data_path"):

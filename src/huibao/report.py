@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from huibao import config, narrative, phrasing
+from huibao import config, hierarchy, narrative, phrasing
 from huibao.errors import DataError, HuibaoError, InvalidData, PackError, UnknownNameError
 from huibao.exhibits import build_exhibits
 from huibao.facts import Metric, metrics_for
@@ -42,15 +42,18 @@ def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None =
     """Read and validate the input files (a path, folder, glob or list; relative to root).
 
     Problems are kept in ``findings``, not raised: ``preflight`` decides per unit.
+    Units with units below them (上级单位) get their rolled-up indicators from them
+    (``hierarchy``): the facts hold the rolled-up values, ``workbook`` what the files say.
     """
     root = root or config.project_root()
     pack = load_pack(campaign, config.templates_dir(root))
     wb = read_workbook(data_path, pack, root)
     findings = validate(wb, pack)
-    if wb.values.empty:
+    rolled = hierarchy.roll_up_workbook(wb, pack)
+    if rolled.values.empty:
         facts = pd.DataFrame(columns=FACT_COLUMNS)
     else:
-        facts = compute_facts(wb.values, wb.targets, pack)
+        facts = compute_facts(rolled.values, wb.targets, pack, rolled.tree.levels)
     return Inputs(pack, wb, facts, findings)
 
 
@@ -234,7 +237,9 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None, *,
     info = wb.unit_info(unit)
     ms = metrics_for(inputs.facts, pack, unit, year)
     region = info.get("self_ref", "")[1:] or info.get("unit_type", "")
-    n_units = int(inputs.facts.loc[inputs.facts["year"] == year, "unit"].nunique())
+    facts = inputs.facts[inputs.facts["year"] == year]
+    level = int(facts.loc[facts["unit"] == unit, "level"].iloc[0])
+    n_units = int(facts.loc[facts["level"] == level, "unit"].nunique())  # peers of its level
     honours = _records(wb.honours, unit, year, upto=True)
     boiler = boilerplate(year, pack, root)
     groups = selected_groups(pack, sections)
@@ -246,6 +251,7 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None, *,
         "m": ms,
         "groups": groups,
         "n_units": n_units,
+        "peer_noun": pack.level_noun(level),
         "honours_all": honours,
         "honours_year": [h for h in honours if h["year"] == year],
         "activities": _records(wb.activities, unit, year),

@@ -17,6 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from huibao.errors import PackError, UnknownNameError
 
 Kind = Literal["count", "amount", "money", "rate", "score", "rank", "bool"]
+# How a unit with units below it (上级单位 in 单位信息) gets an indicator from them;
+# ``own``: not rolled up, the unit's own figure. See ``huibao.hierarchy``.
+Rollup = Literal["sum", "mean", "weighted_mean", "max", "min", "own"]
+ROLLUP_LABEL = {"sum": "合计", "mean": "平均", "weighted_mean": "加权平均", "max": "最大值",
+                "min": "最小值", "own": "本单位填报", "derived": "由汇总后的分子、分母计算"}
+_DEFAULT_ROLLUP: dict[str, str] = {
+    "count": "sum", "amount": "sum", "money": "sum", "rate": "mean", "score": "mean",
+    "rank": "own", "bool": "min",
+}
+# Rules that make sense for each kind (a rank is never aggregated; a yes/no is all or any).
+_ROLLUPS_FOR_KIND: dict[str, set[str]] = {
+    "rank": {"own"}, "bool": {"min", "max", "own"},
+}
 
 _DEFAULT_DECIMALS = {
     "count": 0, "rank": 0, "bool": 0, "amount": 1, "score": 1, "rate": 1, "money": 2,
@@ -51,6 +64,8 @@ class Indicator(BaseModel):
     required: bool = False
     gap: str | None = None
     zero_label: str | None = None
+    rollup: Rollup | None = None      # None: the default of the kind (see ``rollup_rule``)
+    rollup_weight: str | None = None  # weighted_mean: the indicator weighing each unit
     # For the collection form and reading it back:
     aliases: list[str] = Field(default_factory=list)  # other headers people use for it
     definition: str | None = None                     # 口径, shown in 填表说明
@@ -63,7 +78,28 @@ class Indicator(BaseModel):
         if self.target_relation is None and self.target is not None:
             relation = "cap" if self.higher_is_better is False else "floor"
             object.__setattr__(self, "target_relation", relation)
+        self._check_rollup()
         return self
+
+    def _check_rollup(self) -> None:
+        if self.derive is not None and self.rollup is not None:
+            raise ValueError(f"指标 {self.key} 是派生指标，由汇总后的分子和分母重新计算，"
+                             "不能设 rollup")
+        if (self.rollup == "weighted_mean") != (self.rollup_weight is not None):
+            raise ValueError(f"指标 {self.key}：rollup: weighted_mean 须同时写 rollup_weight"
+                             "（加权所用的指标），其他汇总方式不写 rollup_weight")
+        allowed = _ROLLUPS_FOR_KIND.get(self.kind)
+        if self.rollup is not None and allowed is not None and self.rollup not in allowed:
+            raise ValueError(f"指标 {self.key}（{self.kind}）的 rollup 只能是 "
+                             f"{'、'.join(sorted(allowed))}")
+
+    @property
+    def rollup_rule(self) -> str:
+        """How a parent gets this indicator from its units: the declared rule, else the
+        default of the kind; ``derived`` for an indicator computed from its parts."""
+        if self.derive is not None:
+            return "derived"
+        return self.rollup or _DEFAULT_ROLLUP[self.kind]
 
     @property
     def word(self) -> str:
@@ -141,6 +177,9 @@ class Pack(BaseModel):
     name: str
     short_name: str = ""
     peer_noun: str = "单位"
+    # Peer nouns of the levels of 上级单位, top first (中心, 所, 站): a unit is compared with
+    # the units of its own level; a level without a noun here uses ``peer_noun``.
+    levels: list[str] = Field(default_factory=list)
     addressee: str = ""            # who a written 汇报材料 goes to (市文明办); default: superior
     edition: str = ""
     source: str = ""
@@ -168,11 +207,27 @@ class Pack(BaseModel):
             for ref in refs:
                 if ref not in known:
                     raise ValueError(f"指标 {ind.key} 引用了不存在的指标 {ref}")
+            self._check_weight(ind, known)
         for spec in [*self.exhibits.charts, *self.exhibits.tables]:
             for ref in spec.indicators:
                 if ref not in known:
                     raise ValueError(f"图表 {spec.key} 引用了不存在的指标 {ref}")
         return self
+
+    def _check_weight(self, ind: Indicator, known: set[str]) -> None:
+        weight = ind.rollup_weight
+        if weight is None:
+            return
+        if weight not in known:
+            raise ValueError(f"指标 {ind.key} 的 rollup_weight 引用了不存在的指标 {weight}")
+        kind = next(i.kind for i in self.indicators if i.key == weight)
+        if kind in ("rank", "bool"):
+            raise ValueError(f"指标 {ind.key} 的 rollup_weight {weight} 是{kind}型指标，"
+                             "不能作为权重")
+
+    def level_noun(self, level: int) -> str:
+        """The peer noun of units at depth ``level`` of the hierarchy (0: top)."""
+        return self.levels[level] if 0 <= level < len(self.levels) else self.peer_noun
 
     @cached_property
     def by_key(self) -> dict[str, Indicator]:

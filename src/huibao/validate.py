@@ -4,6 +4,11 @@ Errors: unknown or duplicated units; negative values; rates above 100 %; a part 
 larger than its total; a given rate that disagrees with its numerator and denominator;
 合计 rows that do not add up; required values missing; enumerations outside their lists.
 Warnings: implausible year-on-year jumps; a rate that looks like a fraction; no roster.
+Hierarchy (上级单位, see ``hierarchy``): an unknown parent or a cycle is an error; a parent
+whose rolled-up value cannot be computed because a unit below lacks it is a missing value
+(an error for a required indicator, as a blank would be, else a warning); a parent's own
+figure that differs from its units' aggregate is a warning. A parent's blank cells of
+rolled-up indicators are not missing: the value comes from below.
 
 ``validate(workbook, pack)`` returns the reading problems followed by these, so callers
 (``huibao check``, the runner's preflight) see one list.
@@ -13,9 +18,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from functools import partial
 
 import pandas as pd
 
+from huibao import hierarchy
 from huibao.findings import Findings, Problem
 from huibao.intake import LOC, SHEET_UNITS, Workbook
 from huibao.phrasing import fmt_number
@@ -27,8 +34,12 @@ ADDITIVE = ("count", "amount", "money")
 def validate(wb: Workbook, pack: Pack) -> Findings:
     """All problems of the input: reading problems, then the checks of this module."""
     out = Findings(list(wb.findings))
-    for check in (_units, _ranges, _parts, _rates, _totals, _required, _facts, _jumps):
+    rolled = hierarchy.roll_up_workbook(wb, pack)
+    levels = rolled.tree.levels
+    for check in (_units, partial(_ranges, levels=levels), _parts, _rates, _totals,
+                  partial(_required, rolled=rolled.rolled), _facts, _jumps):
         out.extend(check(wb, pack))
+    out.extend(rolled.problems)
     return out
 
 
@@ -72,16 +83,26 @@ def _with_ind(frame: pd.DataFrame, pack: Pack) -> Iterator[tuple[pd.Series, Indi
         yield row, pack.by_key[row.key]
 
 
-def _ranges(wb: Workbook, pack: Pack) -> Iterator[Problem]:
-    peers = wb.rows.groupby("year")["unit"].nunique().to_dict() if not wb.rows.empty else {}
+def _peer_counts(wb: Workbook, levels: dict[str, int]) -> dict[tuple[int, int], int]:
+    """(year, level) → how many units of that level have a data row that year."""
+    if wb.rows.empty:
+        return {}
+    rows = wb.rows.assign(level=wb.rows["unit"].map(levels).fillna(0).astype(int))
+    return rows.groupby(["year", "level"])["unit"].nunique().to_dict()
+
+
+def _ranges(wb: Workbook, pack: Pack, levels: dict[str, int] | None = None) -> Iterator[Problem]:
+    """Values out of range; a rank beyond the number of units of its level that year."""
+    levels = levels or {}
+    peers = _peer_counts(wb, levels)
     for row, ind in _with_ind(wb.values, pack):
         where = {"unit": row.unit, "year": row.year, "key": row.key, **_loc(row)}
         v = row.value
+        n = peers.get((row.year, levels.get(row.unit, 0)), v)
         if ind.kind == "rank" and v < 1:
             yield Problem("negative", "排名应从1开始", value=fmt_number(v, 0),
                           expected="不小于1的整数", **where)
-        elif ind.kind == "rank" and v > peers.get(row.year, v):
-            n = peers[row.year]
+        elif ind.kind == "rank" and v > n:
             yield Problem("rank_over_peers", f"名次大于数据中{row.year}年的单位数（{n}个）",
                           value=fmt_number(v, 0), expected=f"1到{n}之间的整数",
                           **where)
@@ -175,11 +196,16 @@ def _totals(wb: Workbook, pack: Pack) -> Iterator[Problem]:
                           expected=fmt_number(expected, ind.decimals or 0), **_loc(total))
 
 
-def _required(wb: Workbook, pack: Pack) -> Iterator[Problem]:
+def _required(wb: Workbook, pack: Pack,
+              rolled: frozenset[tuple[str, int]] = frozenset()) -> Iterator[Problem]:
+    """Required values missing; a parent's rolled-up ones (``rolled``) come from below."""
     required = [i for i in pack.collected if i.required]
     blanks = wb.blanks.set_index(["unit", "year", "key"]) if not wb.blanks.empty else None
     for _, row in wb.rows.iterrows():
+        from_below = (row.unit, int(row.year)) in rolled
         for ind in required:
+            if from_below and ind.rollup_rule != "own":
+                continue
             where = {"unit": row.unit, "year": int(row.year), "key": ind.key,
                      "file": row.file, "sheet": row.sheet, "row": row.row}
             if ind.key not in row["keys"]:
