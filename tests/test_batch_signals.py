@@ -78,7 +78,7 @@ def test_sigkill_mid_run_leaves_valid_documents_and_the_next_run_completes(
     proc = start(project, out, mark, *ALL)
     wait_for(lambda: some_unit_succeeded(out), 120, "a unit to finish")
     proc.kill()
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes (a leaked pipe warns in a later test)
 
     manifest = read_manifest(out)  # valid JSON, written atomically
     assert manifest["run"]["status"] == "运行中"
@@ -158,7 +158,8 @@ def test_a_second_run_refuses_while_one_runs_or_waits_for_it(project: Path, out:
     reporter = Waiting()
     waited = run_batch(2025, units=["示例县"], allow_missing=True, root=project, wait=True,
                        reporter=reporter)
-    assert proc.wait(timeout=60) == 0
+    proc.communicate(timeout=60)  # reaps it and closes its pipes
+    assert proc.returncode == 0
     assert len(reporter.told) == 1 and str(proc.pid) in reporter.told[0]
     assert [r.status for r in waited.results] == [Status.UNCHANGED]
     check_document(unit_docx(out, "示例县"), "示例县")

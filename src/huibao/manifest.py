@@ -25,7 +25,8 @@ Format 1::
           "run": "20251228T101500-3f9c",
           "start": "…", "end": "…", "seconds": 3.1,
           "inputs": {                        # sha256 of what the document is made from
-            "data": "…",      # the unit's own rows in every table (Workbook.rows_for)
+            "data": "…",      # the unit's rows in every table, and those of the units
+                              # below it (上级单位); a roll-up: every unit's rows
             "peers": "…",     # what it shows of other units (unit list, compared values)
             "params": "…",    # the parameters injected into the notebook
             "notebook": "…", "templates": "…", "kit": "…",

@@ -131,16 +131,18 @@ def _convert(binary: str, documents: list[Path], work: Path,
     env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(work))}
     cmd = [binary, f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
            "--convert-to", "pdf", "--outdir", str(outbox), *map(str, copies)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        _, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise HuibaoError(f"LibreOffice 转换 PDF 超时（{timeout:.0f} 秒）。") from None
-    except BaseException:
-        _kill_group(proc)
-        raise
+    # ``with`` closes the pipes on every path (a killed run too): an unclosed pipe
+    # surfaces later as a ResourceWarning in whatever code the garbage collector runs in.
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as proc:
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise HuibaoError(f"LibreOffice 转换 PDF 超时（{timeout:.0f} 秒）。") from None
+        except BaseException:
+            _kill_group(proc)
+            raise
     pdfs = [outbox / f"{c.stem}.pdf" for c in copies]
     made = [p if p.is_file() else None for p in pdfs]
     if proc.returncode != 0 or not any(made):
