@@ -28,6 +28,8 @@ import yaml
 from make_sample_data import header, number_format, save_deterministic, write_table
 from openpyxl import Workbook
 
+from huibao.hierarchy import combine  # the kit's own rule: samples roll up as documents do
+
 Value = int | float | str | None
 Series = list[Value]
 
@@ -279,21 +281,6 @@ def generate(recipe: Recipe) -> tuple[Data, Data, Data]:
     return data, targets, full
 
 
-def _combine(how: str, values: list[float], weights: list[float] | None) -> float | None:
-    if how == "sum":
-        return math.fsum(values)
-    if how == "mean":
-        return math.fsum(values) / len(values)
-    if how == "weighted_mean":
-        assert weights is not None
-        total = math.fsum(weights)
-        return math.fsum(v * w for v, w in zip(values, weights, strict=True)) / total \
-            if total else None
-    if how in ("max", "min"):
-        return (max if how == "max" else min)(values)
-    raise SystemExit(f"indicators.yaml: 未知的 rollup {how}")
-
-
 def roll_up(recipe: Recipe, data: Data) -> Data:
     """``data`` with each parent's rolled-up indicators aggregated from its units,
     bottom-up; a value missing below leaves the parent's missing."""
@@ -313,7 +300,7 @@ def roll_up(recipe: Recipe, data: Data) -> Data:
                     full[parent.name][year][ind["key"]] = None
                     continue
                 nums = [1.0 if v == "是" else 0.0 if v == "否" else float(v) for v in got]
-                value = _combine(how, nums, [float(w) for w in weights] if weights else None)
+                value = combine(how, nums, [float(w) for w in weights] if weights else None)
                 if ind["kind"] == "bool" and value is not None:
                     full[parent.name][year][ind["key"]] = "是" if value else "否"
                 else:

@@ -29,6 +29,23 @@ class Exit(IntEnum):
     USAGE = 2
 
 
+# Options shared by several commands.
+Year = Annotated[int | None, typer.Option("--year", "-y", help="年度；默认取参数文件")]
+Campaign = Annotated[str, typer.Option("--campaign", "-c", help="创建类别")]
+Jobs = Annotated[int | None, typer.Option(
+    "--jobs", "-j", help="同时生成的文档数；默认为 CPU 核数")]
+Force = Annotated[bool, typer.Option("--force", help="输入未变化的也重新生成")]
+AllowMissing = Annotated[bool, typer.Option(
+    "--allow-missing", help="必填项缺失时仍生成（显示为【待填】）")]
+Timeout = Annotated[float, typer.Option("--timeout", help="每个文档的时限（秒）")]
+Data = Annotated[Path | None, typer.Option("--data", help="数据工作簿；默认取参数文件")]
+DocDate = Annotated[str | None, typer.Option("--date", help="成文日期，如 2025-12-31")]
+Debug = Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")]
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", envvar="HUIBAO_SCHEDULER",
+    help="Dask 调度器地址，如 tcp://10.0.0.5:8786；默认在本机运行")]
+
+
 def _fail(exc: HuibaoError, debug: bool) -> None:
     """One Chinese line; exit 2 for unusable arguments, else 1."""
     if debug:
@@ -44,27 +61,23 @@ def run(
         "--units", help="多个单位，逗号分隔，如 示例县,云溪区")] = None,
     all_units: Annotated[bool, typer.Option(
         "--all", help="工作簿“单位信息”中当年有数据的全部单位")] = False,
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
-    year: Annotated[int | None, typer.Option("--year", "-y", help="年度；默认取参数文件")] = None,
+    campaign: Campaign = "wenming_city",
+    year: Year = None,
     docs: Annotated[str | None, typer.Option(
         "--docs", help="文档类型，逗号分隔，如 工作总结；默认取参数文件")] = None,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", help="同时生成的文档数；默认为 CPU 核数")] = None,
-    force: Annotated[bool, typer.Option("--force", help="输入未变化的也重新生成")] = False,
-    allow_missing: Annotated[bool, typer.Option(
-        "--allow-missing", help="必填项缺失时仍生成（显示为【待填】）")] = False,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", envvar="HUIBAO_SCHEDULER",
-        help="Dask 调度器地址，如 tcp://10.0.0.5:8786；默认在本机运行")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="每个文档的时限（秒）")] = 600,
+    jobs: Jobs = None,
+    force: Force = False,
+    allow_missing: AllowMissing = False,
+    scheduler: Scheduler = None,
+    timeout: Timeout = 600,
     wait: Annotated[bool, typer.Option(
         "--wait", help="另一个运行正在生成同一年度同一类别时，等它结束而不是退出")] = False,
     isolation: Annotated[str, typer.Option(
         "--isolation", help="namespace：在预热的工作进程中各用新的命名空间执行 notebook（快）；"
         "kernel：每个 notebook 启动独立内核（完全隔离）")] = "namespace",
-    data: Annotated[Path | None, typer.Option("--data", help="数据工作簿；默认取参数文件")] = None,
-    doc_date: Annotated[str | None, typer.Option("--date", help="成文日期，如 2025-12-31")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+    data: Data = None,
+    doc_date: DocDate = None,
+    debug: Debug = False,
 ) -> None:
     """生成一个、多个或全部单位的文档（在多个进程中经 papermill 执行 notebook）。
 
@@ -104,8 +117,8 @@ def run(
 
 @app.command()
 def rollup(
-    year: Annotated[int | None, typer.Option("--year", "-y", help="年度；默认取参数文件")] = None,
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
+    year: Year = None,
+    campaign: Campaign = "wenming_city",
     docs: Annotated[str | None, typer.Option(
         "--docs", help="汇总文档类型，逗号分隔；默认 工作总结,汇报材料")] = None,
     form: Annotated[str, typer.Option("--form", help="汇报材料形式：书面 或 迎检")] = "书面",
@@ -113,18 +126,14 @@ def rollup(
         "--volume/--no-volume", help="把汇总和各单位的工作总结装订成一册汇编")] = True,
     pdf: Annotated[bool, typer.Option(
         "--pdf", help="同时用 LibreOffice 一次性导出 PDF（需已安装：make render-deps）")] = False,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", help="同时生成的文档数；默认为 CPU 核数")] = None,
-    force: Annotated[bool, typer.Option("--force", help="输入未变化的也重新生成")] = False,
-    allow_missing: Annotated[bool, typer.Option(
-        "--allow-missing", help="必填项缺失时仍生成（显示为【待填】）")] = False,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", envvar="HUIBAO_SCHEDULER", help="Dask 调度器地址；默认在本机运行")]
-    = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="每个文档的时限（秒）")] = 600,
-    data: Annotated[Path | None, typer.Option("--data", help="数据工作簿；默认取参数文件")] = None,
-    doc_date: Annotated[str | None, typer.Option("--date", help="成文日期，如 2025-12-31")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+    jobs: Jobs = None,
+    force: Force = False,
+    allow_missing: AllowMissing = False,
+    scheduler: Scheduler = None,
+    timeout: Timeout = 600,
+    data: Data = None,
+    doc_date: DocDate = None,
+    debug: Debug = False,
 ) -> None:
     """生成上级汇总：全部单位的工作总结、汇总工作总结和汇报材料、汇编，可选 PDF。
 
@@ -165,9 +174,9 @@ def rollup(
 @app.command()
 def params(
     unit: Annotated[str, typer.Option("--unit", "-u", help="单位名称，如 示例县")],
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
-    year: Annotated[int | None, typer.Option("--year", "-y", help="年度；默认取参数文件")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+    campaign: Campaign = "wenming_city",
+    year: Year = None,
+    debug: Debug = False,
 ) -> None:
     """显示一个单位合并后的参数（YAML）：defaults.yaml，再由 <单位>.yaml 和命令行覆盖。
 
@@ -192,11 +201,11 @@ def check(
     files: Annotated[list[Path] | None, typer.Argument(
         help="数据文件（.xlsx/.csv）或文件夹；默认取参数文件中的 data_path", show_default=False)]
     = None,
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
+    campaign: Campaign = "wenming_city",
     year: Annotated[int | None, typer.Option("--year", "-y", help="只检查这一年的必填项")] = None,
     allow_missing: Annotated[bool, typer.Option(
         "--allow-missing", help="必填项缺失只作为警告（生成时显示为【待填】）")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+    debug: Debug = False,
 ) -> None:
     """检查数据文件，一次列出全部问题（不生成文档）。
 
@@ -220,14 +229,14 @@ def check(
 @app.command()
 def template(
     year: Annotated[int, typer.Option("--year", "-y", help="采集年度")],
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="创建类别")] = "wenming_city",
+    campaign: Campaign = "wenming_city",
     units: Annotated[str | None, typer.Option(
         "--units", help="单位名称，逗号分隔；默认沿用现有数据中的单位信息")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o",
         help="输出文件；默认 outputs/采集表/<类别><年度>年数据采集表.xlsx")] = None,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")] = False,
+    debug: Debug = False,
 ) -> None:
     """生成下发给各单位填写的数据采集表（Excel）。
 

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from huibao import atomic
 from huibao.errors import HuibaoError
 from huibao.fonts import bundled_font_path
 
@@ -159,15 +160,4 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def _place(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` through a temporary file in the target's folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write(target, lambda tmp: shutil.copyfile(source, tmp))

@@ -78,7 +78,7 @@ class Planner:
     def plan(self, units: list[str] | None) -> list[Job | Refusal]:
         """Jobs and refusals for ``units`` (None: every unit with data for the year)."""
         if units is None:
-            inputs, _ = self._inputs(self._data_path(self.base_params))
+            inputs, _ = self.inputs(self._data_path(self.base_params))
             units = units_with_data(inputs, self.year)
             if not units:
                 raise HuibaoError(f"工作簿中没有任何单位有{self.year}年的指标数据。")
@@ -93,7 +93,7 @@ class Planner:
                 p = params.merged(self.root / "params", self.campaign, unit, self.overrides)
                 docs = self.documents or p.get("documents") or [p.get("document")
                                                                  or DEFAULT_DOCUMENT]
-                inputs, key = self._inputs(self._data_path(p))
+                inputs, key = self.inputs(self._data_path(p))
                 warnings = tuple(w.text() for w in report.preflight(
                     inputs, unit, self.year, allow_missing=self.allow_missing) or ())
                 for doc in docs:
@@ -121,7 +121,7 @@ class Planner:
                                fingerprint.combine(doc, parts), warnings))
         return out
 
-    def _inputs(self, data_path: object) -> tuple[report.Inputs, str]:
+    def inputs(self, data_path: object) -> tuple[report.Inputs, str]:
         """The workbook(s) at ``data_path``, read once per batch, and a key for caching."""
         key = json.dumps(data_path, ensure_ascii=False, default=str)
         if key not in self._loaded:

@@ -24,19 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from huibao import charts, config, narrative, phrasing
-from huibao.errors import DataError, HuibaoError, PackError
+from huibao import charts, config, hierarchy, narrative, params, phrasing
+from huibao.errors import DataError, HuibaoError, InvalidData, PackError, UnknownNameError
 from huibao.exhibits import change_cell
 from huibao.facts import Metric, metrics_for
 from huibao.fonts import resolve_cjk_font
 from huibao.metrics import compute_facts
 from huibao.outline import Block, Document, Figure, Signature, Table
 from huibao.params import FORMS
-from huibao.report import TITLES, Inputs, boilerplate, load_inputs, selected_groups
-from huibao.schema import Pack
+from huibao.report import TITLES, Inputs, blocking, boilerplate, load_inputs, selected_groups
+from huibao.schema import Pack, explain, read_yaml
 from huibao.scoring import METHODS, Standing, Weight, most_improved, spread, standings
 from huibao.template_api import date_of, qty
 
@@ -85,20 +84,6 @@ class AreaParams(BaseModel):
     documents: list[str] = Field(default_factory=lambda: list(TITLES))
 
 
-def _yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PackError(str(path), f"YAML 语法错误：{exc}") from exc
-    if not isinstance(data, dict):
-        raise PackError(str(path), "内容应为键值映射")
-    return data
-
-
-def _explain(exc: ValidationError) -> str:
-    return "；".join(f"{'.'.join(str(x) for x in e['loc'])}：{e['msg']}" for e in exc.errors())
-
-
 def load_spec(pack: Pack) -> RollupSpec:
     """The pack's roll-up settings, checked against its indicators."""
     assert pack.folder is not None
@@ -107,9 +92,9 @@ def load_spec(pack: Pack) -> RollupSpec:
         raise PackError(str(path), f"创建类别“{pack.name}”没有汇总设置：请在该文件中写明"
                         "综合得分的指标和权重（weights），参见 templates/README.md")
     try:
-        spec = RollupSpec(**_yaml(path))
+        spec = RollupSpec(**read_yaml(path))
     except ValidationError as exc:
-        raise PackError(str(path), _explain(exc)) from None
+        raise PackError(str(path), explain(exc)) from None
     refs = [w.key for w in spec.weights] + spec.compare + spec.trends + spec.matrix \
         + spec.headline
     unknown = [k for k in refs if k not in pack.by_key]
@@ -127,9 +112,9 @@ def load_area(campaign: str, root: Path) -> AreaParams:
         raise PackError(str(path), "缺少汇总参数：请写明 area（地区名称，如 示例市）和 "
                         "signatory（署名机关，如 示例市文明办）")
     try:
-        area = AreaParams(**_yaml(path))
+        area = AreaParams(**read_yaml(path))
     except ValidationError as exc:
-        raise PackError(str(path), _explain(exc)) from None
+        raise PackError(str(path), explain(exc)) from None
     config.safe_name(area.area)
     return area
 
@@ -162,17 +147,14 @@ def members_of(inputs: Inputs, spec: RollupSpec) -> list[str]:
     if spec.level is not None:
         types = [spec.level] if isinstance(spec.level, str) else spec.level
         chosen = units[units["unit_type"].isin(types)]
-    elif "parent" in units.columns:
-        chosen = units[units["parent"].isna() | (units["parent"].astype(str).str.strip() == "")]
     else:
-        chosen = units
+        top = {u for u, level in hierarchy.levels(units).items() if level == 0}
+        chosen = units[units["unit"].isin(top)]
     return list(dict.fromkeys(chosen["unit"]))
 
 
 def area_facts(inputs: Inputs, members: list[str], area: str) -> pd.DataFrame:
     """The facts of ``members`` with the area's own rows added (rolled up from them)."""
-    from huibao import hierarchy
-
     pack = inputs.pack
     collected = {i.key for i in pack.collected}
     mine = inputs.facts[inputs.facts["unit"].isin(members) & inputs.facts["key"].isin(collected)]
@@ -190,18 +172,16 @@ def area_facts(inputs: Inputs, members: list[str], area: str) -> pd.DataFrame:
 
 
 def load(campaign: str, data_path: str | Path | list | None = None, root: Path | None = None,
-         area: AreaParams | None = None) -> Rollup:
-    """Read the campaign's workbook(s) and settings for a roll-up."""
+         area: AreaParams | None = None, inputs: Inputs | None = None) -> Rollup:
+    """Read the campaign's workbook(s) and settings for a roll-up (``inputs``: already read)."""
     root = root or config.project_root()
     area = area or load_area(campaign, root)
     if data_path is None:
-        from huibao import params
-
         data_path = params.merged(root / "params", campaign).get("data_path")
         if not data_path:
             raise HuibaoError(f"缺少数据文件：请写入 params/{campaign}/defaults.yaml 的 "
                               "data_path。")
-    inputs = load_inputs(campaign, data_path, root)
+    inputs = inputs or load_inputs(campaign, data_path, root)
     spec = load_spec(inputs.pack)
     members = members_of(inputs, spec)
     if area.area in set(inputs.workbook.units["unit"]):
@@ -225,30 +205,24 @@ def members_in(r: Rollup, year: int) -> list[str]:
 
 def preflight(r: Rollup, year: int, *, allow_missing: bool = True) -> list[str]:
     """Errors that stop the roll-up (malformed data of any member); missing values pass."""
-    from huibao.report import blocking
-
-    errors = []
-    for unit in members_in(r, year):
-        errors += [p.text() for p in blocking(r.inputs.findings, unit, year,
-                                              allow_missing=allow_missing)]
-    if not members_in(r, year):
+    units = members_in(r, year)
+    if not units:
         raise DataError(f"没有任何单位有{year}年的指标数据", file=r.inputs.workbook.file_label,
                         sheet="指标数据")
+    errors = [p.text() for unit in units
+              for p in blocking(r.inputs.findings, unit, year, allow_missing=allow_missing)]
     if errors:
-        from huibao.errors import InvalidData
-
         raise InvalidData(f"“{r.area.area}”汇总", list(dict.fromkeys(errors)))
     return [p.text() for p in r.inputs.findings.warnings]
 
 
-def rule_of(pack: Pack, key: str) -> str:
-    from huibao import hierarchy
-
-    return hierarchy.rule(pack.indicator(key))
-
-
 _LEAD = {"sum": "共", "mean": "平均", "weighted_mean": "总体", "derived": "总体",
          "max": "最高", "min": "最低"}
+
+
+def lead(m: Metric) -> str:
+    """共 / 平均 / 总体 …: how the area's figure was formed from the units'."""
+    return _LEAD.get(hierarchy.rule(m.ind), "")
 
 
 @dataclass(frozen=True)
@@ -266,10 +240,6 @@ class Helpers:
         self.r, self.year = r, year
         self.units = members_in(r, year)
         self.by_unit = {u: metrics_for(r.facts, r.pack, u, year) for u in self.units}
-
-    def lead(self, m: Metric) -> str:
-        """共 / 平均 / 总体 …: how the area's figure was formed from the units'."""
-        return _LEAD.get(rule_of(self.r.pack, m.key), "")
 
     def values(self, key: str) -> list[tuple[str, Metric]]:
         return [(u, ms[key]) for u, ms in self.by_unit.items() if ms[key].value is not None]
@@ -355,17 +325,18 @@ class Helpers:
         return phrasing.fmt_number(x, 1)
 
     def globals(self) -> dict:
-        return {"pts": self.pts, "lead": self.lead, "best": self.best, "misses": self.misses,
+        return {"pts": self.pts, "lead": lead, "best": self.best, "misses": self.misses,
                 "met_line": self.met_line, "miss_line": self.miss_line,
                 "met_count": self.met_count, "zero": self.zero}
 
 
-def context(r: Rollup, year: int, root: Path | None = None, *, form: str = "书面") -> dict:
+def context(r: Rollup, year: int, root: Path | None = None, *, form: str = "书面",
+            helpers: Helpers | None = None) -> dict:
     """Everything a roll-up template may read."""
     if form not in FORMS:
         raise HuibaoError(f"汇报形式“{form}”无法识别，应为{'或'.join(FORMS)}。")
     preflight(r, year)
-    helpers = Helpers(r, year)
+    helpers = helpers or Helpers(r, year)
     table = standings(r.facts, r.pack, helpers.units, year, r.weights())
     ranked = [s for s in table if s.rank is not None]
     boiler = boilerplate(year, r.pack, root)
@@ -421,9 +392,8 @@ def ranking_table(table: list[Standing], year: int, noun: str, name: str) -> Tab
                  rows, notes=notes)
 
 
-def totals_table(r: Rollup, year: int) -> Table:
+def totals_table(r: Rollup, year: int, h: Helpers) -> Table:
     """The area's figures: indicator, unit, last year, this year, change, how formed, met."""
-    h = Helpers(r, year)
     ms = metrics_for(r.facts, r.pack, r.area.area, year)
     keys = list(dict.fromkeys(r.spec.headline + r.spec.matrix))
     rows = []
@@ -432,7 +402,7 @@ def totals_table(r: Rollup, year: int) -> Table:
         met, n = h.met_count(key)
         d = m.ind.decimals or 0
         rows.append([m.name, m.ind.unit, _fmt(m.prev, d), _fmt(m.value, d), change_cell(m),
-                     h.lead(m) or "—", f"{met}/{n}" if n else "—"])
+                     lead(m) or "—", f"{met}/{n}" if n else "—"])
     notes = ["注：“汇总方式”中“共”为各单位合计，“平均”为算术平均，“总体”为由合计数重新计算"
              "的比率；“达标单位”为达到本单位年度目标的单位数/有目标的单位数。"]
     return Table(f"{r.area.scope}{year}年{r.pack.name}主要指标汇总",
@@ -440,7 +410,7 @@ def totals_table(r: Rollup, year: int) -> Table:
                  rows, notes=notes)
 
 
-def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing],
+def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing], h: Helpers,
                    only: set[str] | None = None) -> dict[str, Block | None]:
     """Charts and tables of the roll-up (only those named in ``only`` are drawn)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -448,7 +418,7 @@ def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing],
     # Templates may place a chart for any indicator; those the pack does not draw are None.
     out: dict[str, Block | None] = {f"{kind}_{i.key}": None for kind in ("compare", "trend")
                                     for i in r.pack.indicators}
-    units = members_in(r, year)
+    units = h.units
     noun = r.noun
 
     def wanted(key: str) -> bool:
@@ -513,7 +483,7 @@ def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing],
     if wanted("ranking"):
         out["ranking"] = ranking_table(table, year, noun, r.pack.name)
     if wanted("totals"):
-        out["totals"] = totals_table(r, year)
+        out["totals"] = totals_table(r, year, h)
     return out
 
 
@@ -546,14 +516,13 @@ def build_document(r: Rollup, year: int, figures_dir: Path, *, document: str = "
                    form: str = "书面") -> Document:
     """Render the roll-up template into an outline with its exhibits."""
     if document not in ROLLUP_TITLES:
-        from huibao.errors import UnknownNameError
-
         raise UnknownNameError("文档类型", document, list(ROLLUP_TITLES))
-    ctx = context(r, year, root, form=form)
+    helpers = Helpers(r, year)
+    ctx = context(r, year, root, form=form, helpers=helpers)
     template = template_path(r, document, root)
     text = narrative.render(template, ctx)
     narrative.check_leaks(text, str(template))
-    exhibits = build_exhibits(r, year, figures_dir, ctx["standings"],
+    exhibits = build_exhibits(r, year, figures_dir, ctx["standings"], helpers,
                               only=narrative.exhibit_keys(text))
     date = date_of(doc_date if doc_date is not None else r.area.doc_date, year)
     spoken = document == "汇报材料" and form == "迎检"
@@ -582,7 +551,7 @@ def headline(r: Rollup, year: int) -> str:
     lines = [f"{r.area.area}{year}年（{len(members_in(r, year))}个{r.noun}）"]
     for key in r.spec.headline:
         m = ms[key]
-        lines.append(f"{m.name}：{Helpers(r, year).lead(m)}{qty(m)}")
+        lines.append(f"{m.name}：{lead(m)}{qty(m)}")
     for s in standings(r.facts, r.pack, members_in(r, year), year, r.weights()):
         lines.append(f"{s.rank or '—'} {s.unit} {_fmt(s.score, 1)}")
     return "\n".join(lines)

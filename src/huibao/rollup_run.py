@@ -15,11 +15,10 @@ and the volume, in one LibreOffice call.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from huibao import batch, config, fingerprint, params, plan, rollup
+from huibao import atomic, batch, config, fingerprint, params, plan, rollup
 from huibao.batch import BatchResult, Reporter
 from huibao.errors import HuibaoError, UsageError
 from huibao.layout import load_profile
@@ -58,12 +57,17 @@ def notebook_path(root: Path) -> Path:
     return config.notebooks_dir(root) / f"{NOTEBOOK}.ipynb"
 
 
-def plan_rollup(root: Path, year: int, campaign: str, *, documents: list[str], form: str,
-                data_path: object, doc_date: str | None,
+def plan_rollup(planner: plan.Planner, *, documents: list[str], form: str, data_path: object,
+                doc_date: str | None,
                 unit_jobs: list[plan.Job | plan.Refusal]) -> list[plan.Job | plan.Refusal]:
-    """The area's roll-up documents as jobs (or refusals when its data cannot make them)."""
+    """The area's roll-up documents as jobs (or refusals when its data cannot make them).
+
+    The workbook is the one the planner has read for the units' jobs, not read again.
+    """
+    root, year, campaign = planner.root, planner.year, planner.campaign
     try:
-        r = rollup.load(campaign, data_path, root)
+        inputs, _ = planner.inputs(data_path)
+        r = rollup.load(campaign, data_path, root, inputs=inputs)
         warnings = tuple(rollup.preflight(r, year))
     except HuibaoError as exc:
         area = _area_name(campaign, root)
@@ -124,7 +128,7 @@ def run_rollup(year: int | None, campaign: str, *, documents: list[str] | None =
                            overrides={**overrides, "year": year}, base_params=base,
                            allow_missing=allow_missing)
     unit_jobs = planner.plan(None)
-    area_jobs = plan_rollup(root, year, campaign, documents=documents, form=form,
+    area_jobs = plan_rollup(planner, documents=documents, form=form,
                             data_path=base.get("data_path"), doc_date=doc_date,
                             unit_jobs=unit_jobs)
     result = batch.run_plan(root, year, campaign, [*area_jobs, *unit_jobs], jobs=jobs,
@@ -183,8 +187,7 @@ def bind_volume(root: Path, year: int, campaign: str, result: BatchResult, area:
     binding.bind(parts, path, title=f"{area}{year}年{pack.name}工作总结汇编",
                  compiler=area_params.signatory, date=date,
                  profile=load_profile(config.layout_profile_path(root=root)))
-    tmp = record.with_suffix(".tmp")
-    tmp.write_text(json.dumps(sources, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, record)
+    text = json.dumps(sources, ensure_ascii=False, indent=1)
+    atomic.write(record, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path, "已生成"
 

@@ -252,7 +252,8 @@ class Pack(BaseModel):
         return self.folder / f"{document}.md.j2"
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict:
+    """A pack file's mapping; PackError naming the file on bad YAML or another shape."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -262,7 +263,8 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def _explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError) -> str:
+    """pydantic's errors as one Chinese line: field：message；…"""
     parts = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err["loc"])
@@ -302,14 +304,14 @@ def load_pack(campaign: str, templates: Path) -> Pack:
     path = folder / "indicators.yaml"
     if not path.is_file():
         raise UnknownNameError("创建类别", campaign, list_packs(templates))
-    data = _read_yaml(path)
+    data = read_yaml(path)
     exhibits_path = folder / "charts.yaml"
     if exhibits_path.is_file():
-        data["exhibits"] = _read_yaml(exhibits_path)
+        data["exhibits"] = read_yaml(exhibits_path)
     form_path = folder / "form.yaml"
     if form_path.is_file():
-        _merge_form(data, _read_yaml(form_path), form_path)
+        _merge_form(data, read_yaml(form_path), form_path)
     try:
         return Pack(**data, folder=folder)
     except ValidationError as exc:
-        raise PackError(str(path), _explain(exc)) from None
+        raise PackError(str(path), explain(exc)) from None

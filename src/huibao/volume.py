@@ -56,7 +56,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -75,7 +74,7 @@ from docx.oxml.ns import qn
 from docxcompose.composer import Composer
 from lxml import etree
 
-from huibao import outline, pdf, reproducible
+from huibao import atomic, outline, pdf, reproducible
 from huibao.errors import HuibaoError
 from huibao.layout import LayoutProfile
 from huibao.ooxml import add_field, child, put
@@ -164,7 +163,7 @@ def bind(
             if paginate:
                 raise
             log.warning("汇编目录的页码未能由 LibreOffice 排出，留待 Word 更新域：%s", exc)
-    _save_atomically(volume, Path(out))
+    atomic.write(Path(out), volume.save)
     return Path(out)
 
 
@@ -487,18 +486,3 @@ def locate_titles(pages: list[str], titles: list[str]) -> list[int | None]:
         else:
             found.append(None)
     return found
-
-
-def _save_atomically(volume: _Volume, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        volume.save(Path(tmp))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

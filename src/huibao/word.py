@@ -9,8 +9,6 @@ layout.md §4; the raw XML lives in :mod:`huibao.ooxml`.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 import cn2an
@@ -23,7 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from huibao import outline, reproducible
+from huibao import atomic, outline, reproducible
 from huibao.errors import HuibaoError
 from huibao.layout import Element, LayoutProfile
 from huibao.ooxml import (
@@ -448,28 +446,12 @@ def build_docx(doc: outline.Document, profile: LayoutProfile) -> DocxDocument:
     return writer.docx
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_docx(doc: outline.Document, path: Path, profile: LayoutProfile) -> Path:
     """Write ``doc`` to ``path`` atomically and return ``path``.
 
     The document is built in memory, saved to a temporary file in the target folder
     and moved into place with ``os.replace``: a failure never leaves a partial file.
     """
-    path = Path(path)
     document = build_docx(doc, profile)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        reproducible.save_docx(document, tmp, reproducible.document_time(doc))  # fixed zip times
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    when = reproducible.document_time(doc)  # fixed zip times
+    return atomic.write(path, lambda tmp: reproducible.save_docx(document, tmp, when))
