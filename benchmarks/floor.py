@@ -22,8 +22,11 @@ import matplotlib
 import pandas  # noqa: F401
 from IPython.display import Image, display  # noqa: F401
 
-from huibao import config, report, runner, word  # noqa: F401
-from huibao.layout import load_profile  # noqa: F401
+from huibao import config
+from huibao.documents import unit as report  # noqa: F401
+from huibao.render import word  # noqa: F401
+from huibao.render.layout import load_profile  # noqa: F401
+from huibao.run import task as runner
 
 matplotlib.use("Agg")
 

@@ -28,7 +28,7 @@ import yaml
 from make_sample_data import header, number_format, save_deterministic, write_table
 from openpyxl import Workbook
 
-from huibao.hierarchy import combine  # the kit's own rule: samples roll up as documents do
+from huibao.facts.hierarchy import combine  # the kit's own rule: samples roll up as documents do
 
 Value = int | float | str | None
 Series = list[Value]

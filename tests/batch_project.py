@@ -15,7 +15,7 @@ from pathlib import Path
 import docx
 from openpyxl import load_workbook
 
-from huibao.layout import load_profile
+from huibao.render.layout import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = Path("data") / "wenming_city_sample.xlsx"

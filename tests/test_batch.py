@@ -22,10 +22,10 @@ from batch_project import (
 )
 from typer.testing import CliRunner
 
-from huibao.batch import run_batch
-from huibao.cli import app
+from huibao.app.cli import app
 from huibao.errors import UsageError
-from huibao.manifest import Status
+from huibao.run.batch import run_batch
+from huibao.run.manifest import Status
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from batch_project import read_manifest, unit_docx
 from typer.testing import CliRunner
 
-from huibao.batch import run_batch
-from huibao.cli import app
-from huibao.manifest import Status
+from huibao.app.cli import app
+from huibao.run.batch import run_batch
+from huibao.run.manifest import Status
 
 UNITS = ["示例县", "白鹭县"]
 

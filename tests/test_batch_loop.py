@@ -16,10 +16,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from huibao import executors
-from huibao.batch import run_batch
-from huibao.manifest import Status
-from huibao.runner import Outcome, UnitTask
+from huibao.run import pools as executors
+from huibao.run.batch import run_batch
+from huibao.run.manifest import Status
+from huibao.run.task import Outcome, UnitTask
 
 UNITS = ["示例县", "云溪区", "白鹭县"]
 

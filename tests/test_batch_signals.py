@@ -26,9 +26,9 @@ from batch_project import (
 )
 from typer.testing import CliRunner
 
-from huibao.batch import Reporter, run_batch
-from huibao.cli import app
-from huibao.manifest import Status
+from huibao.app.cli import app
+from huibao.run.batch import Reporter, run_batch
+from huibao.run.manifest import Status
 
 # Three units whose published 2025 ranks (1–3) fit a three-unit workbook: two run at
 # once, so when the first finishes the batch is still going.
@@ -50,7 +50,7 @@ def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def start(project: Path, out: Path, mark: str, *args: str) -> subprocess.Popen:
     env = {**os.environ, "HUIBAO_HOME": str(project), "HUIBAO_OUTPUT_DIR": str(out),
            "HUIBAO_TEST_MARK": mark, "COLUMNS": "300"}
-    return subprocess.Popen([sys.executable, "-m", "huibao.cli", "run", *args], env=env,
+    return subprocess.Popen([sys.executable, "-m", "huibao.app.cli", "run", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # a process group, like a shell job
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from huibao.cells import CellError, read_number, read_year, scale
-from huibao.tables import decode
+from huibao.inputs.cells import CellError, read_number, read_year, scale
+from huibao.inputs.sheets import decode
 
 
 @pytest.mark.parametrize(("raw", "number", "unit"), [

@@ -16,8 +16,8 @@ from matplotlib.collections import QuadMesh
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from huibao import charts
-from huibao.charts import (
+from huibao.documents import charts
+from huibao.documents.charts import (
     BAR_COLOR,
     CHART_KINDS,
     DPI,
@@ -37,7 +37,7 @@ from huibao.charts import (
     trend_chart,
 )
 from huibao.errors import ChartError, HuibaoError, UnknownNameError
-from huibao.fonts import FontChoice, bundled_font_path, resolve_cjk_font
+from huibao.render.fonts import FontChoice, bundled_font_path, resolve_cjk_font
 
 UNITS = ["城关镇", "东坝乡", "西河镇（街道）", "南山镇", "北岭乡"]
 COUNTIES = ["示例县", "云溪区", "桐山县", "白鹭县", "堃湖区", "松岭县", "玉泉区", "梅江县"]

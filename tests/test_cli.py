@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from huibao import checking, cli
+from huibao.app import cli
+from huibao.app import data_commands as checking
 
 
 def test_an_internal_error_is_one_chinese_line(monkeypatch, capsys, sample_path) -> None:

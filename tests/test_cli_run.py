@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from huibao.cli import app
+from huibao.app.cli import app
 
 WIDE = {"COLUMNS": "300"}  # keep table cells on one line so messages can be matched
 

@@ -14,13 +14,14 @@ import pytest
 from docx import Document as Docx
 from typer.testing import CliRunner
 
-from huibao import report, word
-from huibao.cli import app
-from huibao.collection_form import SPARE_ROWS
+from huibao.app.cli import app
 from huibao.config import layout_profile_path
-from huibao.intake import read_workbook
-from huibao.layout import load_profile
-from huibao.schema import load_pack
+from huibao.documents import unit as report
+from huibao.inputs.collection_form import SPARE_ROWS
+from huibao.inputs.workbook import read_workbook
+from huibao.packs.schema import load_pack
+from huibao.render import word
+from huibao.render.layout import load_profile
 
 YEAR = 2026
 

@@ -24,8 +24,10 @@ from audit import (
 )
 from docx.oxml.ns import qn
 
-from huibao import config, report, word
-from huibao.layout import load_profile
+from huibao import config
+from huibao.documents import unit as report
+from huibao.render import word
+from huibao.render.layout import load_profile
 
 YEAR = 2025
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -13,9 +13,9 @@ import pytest
 from papermill.engines import papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
-from huibao import engine
-from huibao.manifest import Status
-from huibao.runner import UnitTask, execute
+from huibao.run import engine
+from huibao.run.manifest import Status
+from huibao.run.task import UnitTask, execute
 
 
 def notebook(path: Path, *cells: str, parameters: str = "x = 0") -> Path:

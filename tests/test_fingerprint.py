@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from batch_project import WORKBOOK, make_project, set_value
 
-from huibao import fingerprint, report
+from huibao.documents import unit as report
+from huibao.run import fingerprint
 
 
 def data_and_peers(project: Path) -> dict[str, tuple[str, str]]:

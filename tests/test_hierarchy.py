@@ -19,13 +19,17 @@ import pytest
 import yaml
 from batch_project import make_project, set_value
 
-from huibao import fingerprint, hierarchy, params, report, word
-from huibao.batch import run_batch
 from huibao.config import layout_profile_path
+from huibao.documents import unit as report
 from huibao.errors import InvalidData
-from huibao.layout import load_profile
-from huibao.manifest import Status
-from huibao.plan import Job, Planner
+from huibao.facts import hierarchy
+from huibao.packs import params
+from huibao.render import word
+from huibao.render.layout import load_profile
+from huibao.run import fingerprint
+from huibao.run.batch import run_batch
+from huibao.run.manifest import Status
+from huibao.run.plan import Job, Planner
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2025
@@ -155,7 +159,7 @@ def _edit_pack(tmp_path: Path, key: str, **fields) -> Path:
 ], ids=["unknown-weight", "weight-missing", "unknown-rule", "derived", "rank", "rank-weight"])
 def test_a_bad_rollup_rule_is_refused_naming_file_and_field(tmp_path, key, fields, words) -> None:
     from huibao.errors import PackError
-    from huibao.schema import load_pack
+    from huibao.packs.schema import load_pack
 
     with pytest.raises(PackError, match=words) as info:
         load_pack("grid", _edit_pack(tmp_path, key, **fields))
@@ -370,9 +374,9 @@ def test_units_are_ranked_and_counted_within_their_level(inputs) -> None:
 
 
 def test_the_compare_chart_shows_the_units_of_one_level(inputs, tmp_path, monkeypatch) -> None:
-    from huibao import charts, exhibits
-    from huibao.facts import metrics_for
-    from huibao.fonts import resolve_cjk_font
+    from huibao.documents import charts, exhibits
+    from huibao.facts.metric import metrics_for
+    from huibao.render.fonts import resolve_cjk_font
 
     drawn: list[list[str]] = []
     real = charts.bar_compare

@@ -7,9 +7,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from huibao.intake import read_workbook
-from huibao.schema import load_pack
-from huibao.validate import validate
+from huibao.inputs.checks import validate
+from huibao.inputs.workbook import read_workbook
+from huibao.packs.schema import load_pack
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from huibao.lock import BatchLock, LockBusyError
+from huibao.run.lock import BatchLock, LockBusyError
 
 
 def test_second_lock_refuses_naming_the_holder(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_waiting_lock_is_told_once_and_gets_the_lock_when_freed(tmp_path: Path) 
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
-    code = ("import sys, time; from pathlib import Path; from huibao.lock import BatchLock\n"
+    code = ("import sys, time; from pathlib import Path; from huibao.run.lock import BatchLock\n"
             "with BatchLock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
                               stdout=subprocess.PIPE, text=True)

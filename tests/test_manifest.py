@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from huibao.manifest import Manifest, Status, entry_key
+from huibao.run.manifest import Manifest, Status, entry_key
 
 
 def test_save_then_load_round_trips_and_leaves_no_temporary_file(tmp_path: Path) -> None:

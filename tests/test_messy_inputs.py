@@ -19,9 +19,9 @@ import pytest
 from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
-from huibao.cli import app
-from huibao.intake import read_workbook
-from huibao.schema import load_pack
+from huibao.app.cli import app
+from huibao.inputs.workbook import read_workbook
+from huibao.packs.schema import load_pack
 
 Rows = list[list[object]]
 TITLE, HEADER = 0, 1  # rows of the sample's 指标数据 sheet (0-based)
@@ -376,7 +376,7 @@ def test_bad_mutation_is_located_and_check_exits_1(edit, rule, row, column, grid
     result = CliRunner().invoke(app, ["check", str(path), "--year", "2025"],
                                 env={"COLUMNS": "240"})
     assert result.exit_code == 1, result.output
-    from huibao.checking import run_check
+    from huibao.app.data_commands import run_check
     found = run_check([path], "wenming_city", sample_path.parents[1], year=2025)
     mine = [p for p in found.findings.errors if p.rule == rule]
     assert mine, [p.text() for p in found.findings]
@@ -420,7 +420,7 @@ def test_all_problems_are_reported_in_one_pass(grid, sample_path, tmp_path) -> N
                  _set("集中整治行动", 4, -3)):
         rows = edit(rows)
     path = _xlsx(sample_path, tmp_path, rows)
-    from huibao.checking import run_check
+    from huibao.app.data_commands import run_check
     found = run_check([path], "wenming_city", sample_path.parents[1], year=2025)
     assert {"non_numeric", "rate_over_100", "negative"} <= {p.rule for p in found.findings}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from huibao.metrics import compute_facts
-from huibao.schema import load_pack
+from huibao.facts.compute import compute_facts
+from huibao.packs.schema import load_pack
 
 
 @pytest.fixture(scope="module")

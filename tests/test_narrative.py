@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from huibao.errors import RenderError
-from huibao.narrative import check_leaks, parse, render
-from huibao.outline import Figure, Heading, Paragraph
+from huibao.prose.narrative import check_leaks, parse, render
+from huibao.render.outline import Figure, Heading, Paragraph
 
 
 def test_markup_becomes_blocks_with_run_in_headings() -> None:

@@ -18,8 +18,9 @@ import nbformat
 import papermill as pm
 import pytest
 
-from huibao import params, report
-from huibao.schema import list_packs
+from huibao.documents import unit as report
+from huibao.packs import params
+from huibao.packs.schema import list_packs
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2025

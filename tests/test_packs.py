@@ -17,9 +17,12 @@ import pytest
 from audit import Data, load_pack, unexplained
 from docx.oxml.ns import qn
 
-from huibao import config, params, report, word
-from huibao.layout import load_profile
-from huibao.schema import list_packs
+from huibao import config
+from huibao.documents import unit as report
+from huibao.packs import params
+from huibao.packs.schema import list_packs
+from huibao.render import word
+from huibao.render.layout import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2025
@@ -188,9 +191,9 @@ def test_summary_ends_with_signature_and_states_problems(pack_docs) -> None:
 @pytest.mark.parametrize("campaign", PACKS)
 def test_collection_form_of_every_pack_reads_back_its_roster(campaign: str,
                                                              tmp_path: Path) -> None:
-    from huibao.checking import make_template
-    from huibao.intake import read_workbook
-    from huibao.schema import load_pack
+    from huibao.app.data_commands import make_template
+    from huibao.inputs.workbook import read_workbook
+    from huibao.packs.schema import load_pack
 
     path, count = make_template(campaign, YEAR + 1, ROOT, output=tmp_path / "表.xlsx")
     _, _, units = _sample_units(campaign)

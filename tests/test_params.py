@@ -8,9 +8,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from huibao import params
-from huibao.cli import app
+from huibao.app.cli import app
 from huibao.errors import PackError
+from huibao.packs import params
 
 
 @pytest.fixture

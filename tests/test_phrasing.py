@@ -1,4 +1,4 @@
-"""Tests for huibao.phrasing: exact strings for every rule of shared/domain/phrasing.md."""
+"""Tests for huibao.prose.phrasing: exact strings for every rule of shared/domain/phrasing.md."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from huibao.errors import HuibaoError
-from huibao.phrasing import (
+from huibao.prose.phrasing import (
     MISSING_MARK,
     Phrase,
     PhrasingWarning,

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from huibao import config, report, word
-from huibao.layout import load_profile
-from huibao.pdf import soffice, to_pdf
+from huibao import config
+from huibao.documents import unit as report
+from huibao.render import word
+from huibao.render.layout import load_profile
+from huibao.render.pdf import soffice, to_pdf
 
 pytestmark = pytest.mark.skipif(
     soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,

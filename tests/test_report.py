@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from audit import Data, fmt, load_pack
 
-from huibao import report
+from huibao.documents import unit as report
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_document_date_must_belong_to_the_report_year(inputs, tmp_path: Path) ->
 
 
 def test_params_pick_the_date_of_the_requested_year(root: Path) -> None:
-    from huibao.params import merged
+    from huibao.packs.params import merged
 
     assert str(merged(root / "params", "wenming_city", "示例县", {"year": 2025})["doc_date"]) \
         == "2025-12-26"
@@ -108,8 +108,8 @@ def test_zero_incidents_use_unambiguous_labels(inputs, tmp_path: Path) -> None:
 
 
 def test_a_rate_that_prints_the_same_both_years_is_not_adverse(root: Path) -> None:
-    from huibao.facts import Metric
-    from huibao.schema import load_pack
+    from huibao.facts.metric import Metric
+    from huibao.packs.schema import load_pack
 
     ind = load_pack("wenming_city", root / "templates").indicator("awareness_rate")
     assert not Metric(ind, 95.76, prev=95.84, target=90, met=True).adverse  # 95.8% → 95.8%
@@ -117,8 +117,8 @@ def test_a_rate_that_prints_the_same_both_years_is_not_adverse(root: Path) -> No
 
 
 def test_rank_values_read_as_chinese_ordinals(inputs) -> None:
-    from huibao.facts import metrics_for
-    from huibao.template_api import qty
+    from huibao.facts.metric import metrics_for
+    from huibao.prose.functions import qty
 
     m = metrics_for(inputs.facts, inputs.pack, "示例县", 2025)["annual_rank"]
     assert isinstance(m.value, int)
@@ -126,8 +126,8 @@ def test_rank_values_read_as_chinese_ordinals(inputs) -> None:
 
 
 def test_blocking_errors_are_the_units_own_and_year_scoped_ones_of_its_year() -> None:
-    from huibao.findings import Findings, Problem
-    from huibao.report import blocking
+    from huibao.documents.unit import blocking
+    from huibao.inputs.findings import Findings, Problem
 
     found = Findings([
         Problem("non_numeric", "x", unit="甲", year=2021),

@@ -15,9 +15,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from huibao import reproducible, runner
-from huibao.batch import run_batch
-from huibao.manifest import Status
+from huibao.render import reproducible
+from huibao.run import task as runner
+from huibao.run.batch import run_batch
+from huibao.run.manifest import Status
 
 YEAR = 2025
 
@@ -101,8 +102,7 @@ def test_pngs_have_no_time_or_software_chunks(root: Path, tmp_path: Path,
                                               runs: dict[str, dict[str, str]]) -> None:
     monkeypatch.setenv("HUIBAO_OUTPUT_DIR", str(tmp_path))
     # Any chart of the first run would do; draw one again and read its chunks.
-    from huibao import report
-
+    from huibao.documents import unit as report
     inputs = report.load_inputs("wenming_city", "data/wenming_city_sample.xlsx", root)
     doc = report.build_document(inputs, "示例县", YEAR, tmp_path / "figures")
     for figure in report.figures(doc):

@@ -16,11 +16,15 @@ from audit import Data, fmt, load_pack, value_text
 from batch_project import ROOT, make_project, set_value
 from docx import Document as read_docx
 
-from huibao import config, rollup, rollup_run, scoring, word
+from huibao import config
+from huibao.documents import area as rollup
 from huibao.errors import PackError
-from huibao.layout import load_profile
-from huibao.manifest import Status
-from huibao.schema import list_packs
+from huibao.facts import scoring
+from huibao.packs.schema import list_packs
+from huibao.render import word
+from huibao.render.layout import load_profile
+from huibao.run import area as rollup_run
+from huibao.run.manifest import Status
 
 YEAR = 2025
 CAMPAIGN = "wenming_city"
@@ -264,8 +268,7 @@ def test_rollup_reruns_with_its_units_and_rebinds_the_volume(tmp_path, monkeypat
     first = rollup_run.run_rollup(YEAR, CAMPAIGN, **kw)
     assert {r.status for r in first.batch.results} == {Status.OK}
     assert first.volume is not None and first.volume_status == "已生成"
-    from huibao import volume
-
+    from huibao.render import volume
     toc = [e.heading for e in volume.read_toc(first.volume)]
     assert toc[0] == "示例市2025年创建全国文明城市工作总结"
     assert [t.removesuffix("2025年创建全国文明城市工作总结") for t in toc[1:]] == \

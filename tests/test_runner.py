@@ -13,8 +13,8 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from huibao.manifest import Status
-from huibao.runner import STOP_FILE, UnitTask, execute, notebook_for
+from huibao.run.manifest import Status
+from huibao.run.task import STOP_FILE, UnitTask, execute, notebook_for
 
 
 def task(root: Path, staging: Path, unit: str = "示例县", timeout: float = 120,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from huibao.errors import PackError, UnknownNameError
-from huibao.schema import list_packs, load_pack
+from huibao.packs.schema import list_packs, load_pack
 
 
 def test_wenming_city_pack_loads_with_derivations_and_exhibits(root: Path) -> None:

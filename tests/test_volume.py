@@ -1,6 +1,6 @@
-"""huibao.volume binds unit documents into one volume (汇编); huibao.pdf exports PDFs.
+"""huibao.render.volume binds unit documents into one volume (汇编); huibao.render.pdf exports PDFs.
 
-Three small documents are written with huibao.word (one with a figure and a table, all
+Three small documents are written with huibao.render.word (one with a figure and a table, all
 longer than a page), bound, and the volume is checked by its XML: TOC field, each part's
 text against its standalone document, page breaks, section numbering, images, bytes.
 With LibreOffice and poppler installed the volume is also rendered and the printed page
@@ -24,12 +24,12 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 from PIL import Image, ImageDraw
 
-from huibao import outline as o
-from huibao import pdf, reproducible, volume
 from huibao.errors import HuibaoError
-from huibao.layout import LayoutProfile, load_profile
-from huibao.volume import PART_TITLE_STYLE, TocEntry, VolumePart, bind, read_toc
-from huibao.word import write_docx
+from huibao.render import outline as o
+from huibao.render import pdf, reproducible, volume
+from huibao.render.layout import LayoutProfile, load_profile
+from huibao.render.volume import PART_TITLE_STYLE, TocEntry, VolumePart, bind, read_toc
+from huibao.render.word import write_docx
 
 PROFILE_PATH = Path(__file__).resolve().parents[1] / "templates" / "layout" / "gbt9704.yaml"
 UNITS = ["示例县", "云溪区", "青山县"]

@@ -1,4 +1,4 @@
-"""huibao.word and huibao.layout: the .docx is checked by XML shape, not by eye."""
+"""huibao.render.word and huibao.render.layout: the .docx is checked by XML shape, not by eye."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from docx import Document as open_docx
 from lxml import etree
 from PIL import Image
 
-from huibao import outline as o
 from huibao.errors import HuibaoError, PackError
-from huibao.layout import LayoutProfile, load_profile
-from huibao.word import title_lines, write_docx
+from huibao.render import outline as o
+from huibao.render.layout import LayoutProfile, load_profile
+from huibao.render.word import title_lines, write_docx
 
 PROFILE_PATH = Path(__file__).resolve().parents[1] / "templates" / "layout" / "gbt9704.yaml"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

@@ -1,0 +1,1 @@
+"""Build: the document kinds (unit, area), their exhibits and charts → outlines."""

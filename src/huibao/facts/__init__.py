@@ -1,0 +1,1 @@
+"""Compute: the inputs loader, hierarchy roll-ups, metrics, scores, area figures."""

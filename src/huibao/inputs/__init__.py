@@ -1,0 +1,1 @@
+"""Read: the analysts' files → located cells, tidy frames and findings."""

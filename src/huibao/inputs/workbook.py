@@ -1,0 +1,535 @@
+"""Read the analysts' files (.xlsx and .csv, one or several) into tidy frames.
+
+Long format throughout: one row per (unit, year, key) with the value and where it came from
+(file, sheet, Excel row, column header and letter; ``source`` such as ``指标数据!F12``), so
+every number in a document can be traced back to a cell and every problem can be located.
+
+Reading never stops at the first bad cell: each problem becomes a located
+:class:`~huibao.inputs.findings.Problem` in ``Workbook.findings`` and the bad cell is left out.
+Only a file that cannot be opened at all raises ``DataError``. ``validate`` then adds the
+checks that need whole tables (units, parts and totals, rates, jumps, required values).
+Derived indicators are computed by ``metrics``; when a sheet also gives them, ``validate``
+checks them against their parts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from huibao.errors import DataError
+from huibao.inputs.cells import (
+    CellError,
+    fold,
+    is_placeholder,
+    is_unit,
+    name_key,
+    read_number,
+    read_year,
+    scale,
+    text_of,
+)
+from huibao.inputs.findings import Findings
+from huibao.inputs.sheets import (
+    Grid,
+    Layout,
+    find_layout,
+    is_blank_row,
+    is_note_row,
+    is_total,
+    letter,
+    read_grids,
+    strip_unit,
+)
+from huibao.packs.schema import Indicator, Pack
+
+SHEET_UNITS = "单位信息"
+SHEET_VALUES = "指标数据"
+SHEET_TARGETS = "年度目标"
+SHEET_HONOURS = "荣誉"
+SHEET_ACTIVITIES = "重点活动"
+SHEET_SYSTEMS = "制度"
+SHEET_GUIDE = "填表说明"
+
+LOC = ["file", "sheet", "row", "column", "letter"]
+VALUE_COLUMNS = ["unit", "year", "key", "value", "source", *LOC]
+TARGET_COLUMNS = ["unit", "year", "key", "target", "source", *LOC]
+ROW_COLUMNS = ["unit", "year", "keys", *LOC]  # column/letter: the unit's cell
+BLANK_COLUMNS = ["unit", "year", "key", *LOC]
+IGNORED_HEADERS = frozenset(name_key(h) for h in (
+    "序号", "编号", "备注", "说明", "数据来源", "填报说明", "联系人", "联系电话"))
+
+
+@dataclass(frozen=True)
+class PlainSpec:
+    """A sheet of text facts: its name, headers → fields, and which are numbers."""
+
+    sheet: str
+    columns: dict[str, str]
+    required: tuple[str, ...]
+    numbers: tuple[str, ...] = ()
+
+    def fields(self) -> list[str]:
+        return list(self.columns.values())
+
+
+PLAIN = {
+    "units": PlainSpec(SHEET_UNITS, {"单位": "unit", "类型": "unit_type", "自称": "self_ref",
+                                     "上级党委政府": "superior", "署名": "signatory",
+                                     "上级单位": "parent"},
+                       ("单位",)),
+    "honours": PlainSpec(SHEET_HONOURS, {"单位": "unit", "年度": "year", "级别": "level",
+                                         "称号": "title", "授予单位": "body"},
+                         ("单位", "年度", "称号")),
+    "activities": PlainSpec(SHEET_ACTIVITIES, {
+        "单位": "unit", "年度": "year", "活动名称": "name", "类别": "category",
+        "开展次数": "times", "参与人次": "participants", "简要说明": "note"},
+        ("单位", "年度", "活动名称"), numbers=("times", "participants")),
+    "systems": PlainSpec(SHEET_SYSTEMS, {"单位": "unit", "年度": "year", "制度名称": "name",
+                                         "方式": "action", "印发时间": "issued"},
+                         ("单位", "年度", "制度名称")),
+}
+# Sheet name → role; a CSV's file stem counts as its sheet name (示例市2025年指标数据.csv).
+ROLE_BY_NAME = [(SHEET_GUIDE, "skip"), ("填报说明", "skip"), (SHEET_TARGETS, "targets"),
+                (SHEET_VALUES, "values"), (SHEET_UNITS, "units"), (SHEET_HONOURS, "honours"),
+                (SHEET_ACTIVITIES, "activities"), (SHEET_SYSTEMS, "systems")]
+_YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+@dataclass
+class Workbook:
+    """What the input files hold, as tidy frames, plus the problems found reading them."""
+
+    paths: list[Path]
+    units: pd.DataFrame       # unit, unit_type, self_ref, superior, signatory, parent + LOC
+    values: pd.DataFrame      # VALUE_COLUMNS
+    targets: pd.DataFrame     # TARGET_COLUMNS
+    honours: pd.DataFrame     # unit, year, level, title, body + LOC
+    activities: pd.DataFrame  # unit, year, name, category, times, participants, note + LOC
+    systems: pd.DataFrame     # unit, year, name, action, issued + LOC
+    totals: pd.DataFrame      # 合计 rows: unit (the label), year, key, value + LOC
+    rows: pd.DataFrame        # one per data row of a values sheet: ROW_COLUMNS
+    blanks: pd.DataFrame      # empty or placeholder value cells: BLANK_COLUMNS
+    findings: Findings = field(default_factory=Findings)
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
+
+    @property
+    def file_label(self) -> str:
+        return "、".join(p.name for p in self.paths)
+
+    def unit_info(self, unit: str) -> dict[str, str]:
+        rows = self.units[self.units["unit"] == unit]
+        if rows.empty:
+            known = "、".join(self.units["unit"]) or "无"
+            raise DataError(f"单位“{unit}”不在单位信息表中（已有：{known}）",
+                            file=self.file_label, sheet=SHEET_UNITS)
+        fields = PLAIN["units"].fields()
+        return {k: text_of(rows.iloc[0][k]) for k in fields}
+
+    def rows_for(self, unit: str) -> dict[str, list[dict]]:
+        """Every value and fact that belongs to ``unit``, without locations (input hashes)."""
+        out = {}
+        for name in ("units", "values", "targets", "honours", "activities", "systems"):
+            frame = getattr(self, name)
+            out[name] = records(frame[frame["unit"] == unit])
+        return out
+
+
+def records(rows: pd.DataFrame) -> list[dict]:
+    """Rows as plain dicts without their locations; blank cells as None (never NaN)."""
+    rows = rows.drop(columns=["source", *LOC], errors="ignore")
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+
+class _Reader:
+    """Reads grids into records, collecting problems."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self.findings = Findings()
+        self.records: dict[str, list[dict]] = {k: [] for k in (
+            "values", "targets", "totals", "rows", "blanks", *PLAIN)}
+        self.seen_rows: dict[tuple, str] = {}
+        self.multi = False
+        self.by_name: dict[str, Indicator] = {}
+        self.by_header: dict[str, Indicator] = {}
+        for ind in pack.indicators:
+            for n in (ind.name, *ind.aliases):
+                self.by_name.setdefault(name_key(n), ind)
+                self.by_header.setdefault(name_key(f"{n}（{ind.unit}）"), ind)
+        self.known_units = {fold(i.unit) for i in pack.indicators} | {
+            fold(i.measure_word) for i in pack.indicators if i.measure_word}
+
+    # -- files and sheets
+
+    def read(self, paths: list[Path]) -> None:
+        self.multi = len(paths) > 1
+        for path in paths:
+            for grid in read_grids(path):
+                self.sheet(grid, path)
+
+    def sheet(self, grid: Grid, path: Path) -> None:
+        role = next((r for word, r in ROLE_BY_NAME if word in fold(grid.sheet)), None)
+        if role == "skip" or (role is None and is_blank_grid(grid)):
+            return
+        layout = find_layout(grid, set(self.pack.by_key))
+        if layout is None:
+            if role is not None:
+                self.findings.add("no_header", "找不到表头：前15行中没有“单位”列",
+                                  file=grid.file, sheet=grid.sheet)
+            elif not is_blank_grid(grid):
+                self.findings.add("unknown_sheet", "无法识别的工作表，已忽略", severity="warning",
+                                  file=grid.file, sheet=grid.sheet)
+            return
+        role = role or self.role_from_header(layout)
+        if role is None:
+            self.findings.add("unknown_sheet", "无法识别的工作表（表头既不是指标也不是已知的"
+                              "荣誉、活动、制度表），已忽略", severity="warning",
+                              file=grid.file, sheet=grid.sheet, row=layout.first + 1)
+        elif role in PLAIN:
+            self.plain(grid, layout, role)
+        else:
+            self.indicators(grid, layout, role, path)
+
+    def role_from_header(self, layout: Layout) -> str | None:
+        for role, marker in (("honours", "称号"), ("activities", "活动名称"),
+                             ("systems", "制度名称"), ("units", "署名"), ("units", "自称")):
+            if layout.find(marker) is not None:
+                return role
+        if any(self.match(layout.names[c], layout.keys[c])[0] for c in range(len(layout.names))):
+            return "targets" if "目标" in fold(layout.title) else "values"
+        return None
+
+    # -- indicator tables
+
+    def match(self, options: list[str], key: str = "") -> tuple[Indicator | None, str | None]:
+        """Indicator for a column's header texts, and the unit its header states."""
+        if key in self.pack.by_key:
+            ind = self.pack.by_key[key]
+            for o in options:
+                m = re.match(r"^.*\(([^()]*)\)$", o)
+                if m and is_unit(m[1], self.known_units):
+                    return ind, m[1]
+            return ind, None
+        for option in options:
+            k = name_key(re.sub(r"^其中[:：]?", "", option))
+            if k in self.by_header:
+                return self.by_header[k], self.by_header[k].unit
+            if k in self.by_name:
+                return self.by_name[k], None
+            m = re.match(r"^(.*)\(([^()]*)\)$", k)
+            if m and m[1] in self.by_name and is_unit(m[2], self.known_units):
+                return self.by_name[m[1]], m[2]
+        return None, None
+
+    def suggest(self, options: list[str]) -> str:
+        names = {name_key(i.header): i.header for i in self.pack.indicators}
+        names.update({k: v.header for k, v in self.by_name.items()})
+        for option in options:
+            close = difflib.get_close_matches(name_key(option), list(names), n=1, cutoff=0.5)
+            if close:
+                return f"填表说明中的指标名称（最接近的是“{names[close[0]]}”）"
+        return "填表说明中的指标名称"
+
+    def columns(self, grid: Grid, layout: Layout, year_col: int | None,
+                role: str) -> dict[int, tuple[Indicator, Decimal]]:
+        out: dict[int, tuple[Indicator, Decimal]] = {}
+        used: dict[str, int] = {}
+        for c, options in enumerate(layout.names):
+            if c in (layout.unit_col, year_col) or not options:
+                continue
+            if strip_unit(options[0]) in IGNORED_HEADERS:
+                continue
+            where = {"file": grid.file, "sheet": grid.sheet, "row": layout.first + 1,
+                     "column": layout.shown[c], "letter": letter(c)}
+            ind, written = self.match(options, layout.keys[c])
+            if ind is None:
+                self.findings.add("unknown_column", "未知的指标列，该列数据未读取",
+                                  expected=self.suggest(options), **where)
+                continue
+            if ind.key in used:
+                self.findings.add("duplicate_column", f"指标“{ind.name}”有两列（另一列在"
+                                  f"{letter(used[ind.key])}列）", **where)
+                continue
+            factor = Decimal(1)
+            if written is not None:
+                found = scale(written, ind.unit, _also(ind))
+                if found is None:
+                    self.findings.add("unit_mismatch", f"表头的计量单位“{written}”与指标的"
+                                      f"计量单位“{ind.unit}”不一致，无法换算",
+                                      expected=f"以“{ind.unit}”计", **where)
+                    continue
+                factor = found
+            elif layout.unit_line:
+                factor = scale(layout.unit_line, ind.unit, _also(ind)) or Decimal(1)
+            if role == "targets" and ind.kind == "bool":
+                continue
+            used[ind.key] = c
+            out[c] = (ind, factor)
+        return out
+
+    def default_year(self, grid: Grid, layout: Layout, path: Path) -> int | None:
+        if layout.title_year:
+            return layout.title_year
+        for name in (grid.sheet, path.stem):
+            years = set(_YEAR_IN_NAME.findall(name))
+            if len(years) == 1:
+                return int(years.pop())
+        return None
+
+    def indicators(self, grid: Grid, layout: Layout, role: str, path: Path) -> None:
+        year_col = layout.find("年度", "年份", "年")
+        columns = self.columns(grid, layout, year_col, role)
+        default_year = self.default_year(grid, layout, path) if year_col is None else None
+        if year_col is None and default_year is None:
+            self.findings.add("no_year", "缺少“年度”列，表名和文件名中也没有年份，无法确定数据年度",
+                              file=grid.file, sheet=grid.sheet, row=layout.first + 1)
+            return
+        for r in range(layout.last + 1, len(grid.cells)):
+            unit = self.row_unit(grid, layout, r)
+            if unit is None:
+                continue
+            base = {"file": grid.file, "sheet": grid.sheet, "row": r + 1}
+            year = default_year
+            if year_col is not None:
+                raw_year = grid.filled(r, year_col)
+                try:
+                    year = read_year(raw_year)
+                except CellError as exc:
+                    year = None
+                    self.findings.add("bad_year", exc.problem, value=text_of(raw_year),
+                                      expected=exc.expected, column=layout.shown[year_col],
+                                      letter=letter(year_col), unit=unit, **base)
+                    continue
+                if year is None:
+                    self.findings.add("bad_year", "缺少年度", expected="四位年份，如 2025",
+                                      column=layout.shown[year_col], letter=letter(year_col),
+                                      unit=unit, **base)
+                    continue
+            if is_total(unit):
+                self.total_row(grid, layout, r, year, columns)
+                continue
+            if role == "targets" and all(is_placeholder(grid.raw(r, c)) for c in columns):
+                continue  # a prefilled row left empty: default targets apply
+            if not self.first_row(role, unit, year, base):
+                continue
+            if role == "values":
+                self.records["rows"].append({
+                    "unit": unit, "year": year, **base, "column": layout.shown[layout.unit_col],
+                    "letter": letter(layout.unit_col),
+                    "keys": frozenset(ind.key for ind, _ in columns.values())})
+            for c, (ind, factor) in columns.items():
+                self.value(grid, layout, r, c, ind, factor, role, unit, year)
+
+    def row_unit(self, grid: Grid, layout: Layout, r: int) -> str | None:
+        """The row's unit name; None to skip the row (blank, note, no unit name)."""
+        if is_blank_row(grid, r) or is_note_row(grid, r):
+            return None
+        unit = fold(text_of(grid.filled(r, layout.unit_col)))
+        if unit:
+            return unit
+        self.findings.add("no_unit", "这一行有数据但没有单位名称", file=grid.file,
+                          sheet=grid.sheet, row=r + 1, column=layout.shown[layout.unit_col],
+                          letter=letter(layout.unit_col))
+        return None
+
+    def first_row(self, role: str, unit: str, year: int, base: dict) -> bool:
+        """False (and a problem) when this unit-year already had a row in such a sheet."""
+        key = (role, unit, year)
+        here = f"文件 {base['file']} 工作表“{base['sheet']}”第{base['row']}行"
+        if key in self.seen_rows:
+            self.findings.add("duplicate_row", f"单位“{unit}”{year}年的数据重复出现（前一次在"
+                              f"{self.seen_rows[key]}），本行未读取", unit=unit, year=year, **base)
+            return False
+        self.seen_rows[key] = here
+        return True
+
+    def value(self, grid: Grid, layout: Layout, r: int, c: int, ind: Indicator,
+              factor: Decimal, role: str, unit: str, year: int) -> None:
+        loc = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
+               "column": layout.shown[c], "letter": letter(c)}
+        value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
+                            {**loc, "unit": unit, "year": year, "key": ind.key})
+        if value is _BAD:
+            return
+        if value is None:
+            if role == "values":
+                self.records["blanks"].append({"unit": unit, "year": year, "key": ind.key,
+                                               **loc})
+            return
+        source = f"{grid.sheet}!{letter(c)}{r + 1}"
+        if self.multi:
+            source = f"{grid.file} {source}"
+        name = "value" if role == "values" else "target"
+        self.records[role].append({"unit": unit, "year": year, "key": ind.key, name: value,
+                                   "source": source, **loc})
+
+    def number(self, raw: object, ind: Indicator, factor: Decimal, percent: bool,
+               where: dict) -> float | object | None:
+        """The cell's value in the indicator's unit; None if blank; _BAD after a problem."""
+        if ind.kind == "bool":
+            text = fold(text_of(raw))
+            if is_placeholder(raw):
+                return None
+            if text in ("是", "否"):
+                return 1.0 if text == "是" else 0.0
+            self.findings.add("not_bool", "是否型指标只能填“是”或“否”", value=text_of(raw),
+                              expected="是 或 否", **where)
+            return _BAD
+        try:
+            reading = read_number(raw, percent_format=percent)
+        except CellError as exc:
+            self.findings.add("non_numeric", exc.problem, value=text_of(raw),
+                              expected=f"{exc.expected}，计量单位“{ind.unit}”", **where)
+            return _BAD
+        if reading is None:
+            return None
+        if reading.unit is not None:
+            own = scale(reading.unit, ind.unit, _also(ind))
+            if own is None:
+                self.findings.add("unit_mismatch", f"数值后的计量单位“{reading.unit}”与指标的"
+                                  f"计量单位“{ind.unit}”不一致", value=text_of(raw),
+                                  expected=f"以“{ind.unit}”计的数值", **where)
+                return _BAD
+            factor = own
+        number = reading.number * factor
+        if ind.kind in ("count", "rank") and number != number.to_integral_value():
+            self.findings.add("not_integer", "应为整数", value=text_of(raw),
+                              expected=f"整数（{ind.unit}）", **where)
+            return _BAD
+        return float(number)
+
+    def total_row(self, grid: Grid, layout: Layout, r: int, year: int | None,
+                  columns: dict[int, tuple[Indicator, Decimal]]) -> None:
+        label = fold(text_of(grid.filled(r, layout.unit_col)))
+        for c, (ind, factor) in columns.items():
+            loc = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
+                   "column": layout.shown[c], "letter": letter(c)}
+            value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
+                                {**loc, "year": year, "key": ind.key})
+            if isinstance(value, float):
+                self.records["totals"].append({"unit": label, "year": year, "key": ind.key,
+                                               "value": value, **loc})
+
+    # -- plain tables
+
+    def plain(self, grid: Grid, layout: Layout, role: str) -> None:
+        spec = PLAIN[role]
+        index = {field_: layout.find(header) for header, field_ in spec.columns.items()}
+        missing = [h for h, f in spec.columns.items() if h in spec.required and index[f] is None]
+        if missing:
+            self.findings.add("missing_column", f"缺少列：{'、'.join(missing)}", file=grid.file,
+                              sheet=grid.sheet, row=layout.first + 1)
+            return
+        for r in range(layout.last + 1, len(grid.cells)):
+            unit = self.row_unit(grid, layout, r)
+            if unit is None or is_total(unit):
+                continue
+            record: dict[str, object] = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
+                                         "column": None, "letter": None}
+            ok = True
+            for field_, c in index.items():
+                raw = grid.filled(r, c) if c is not None else None
+                where = {"file": grid.file, "sheet": grid.sheet, "row": r + 1, "unit": unit,
+                         "column": layout.shown[c] if c is not None else None,
+                         "letter": letter(c) if c is not None else None}
+                try:
+                    if field_ == "unit":
+                        value: object = unit
+                    elif field_ == "year":
+                        value = read_year(raw)
+                        if value is None:
+                            raise CellError("缺少年度", "四位年份，如 2025")
+                    elif field_ in spec.numbers:
+                        reading = read_number(raw)
+                        value = None if reading is None else float(reading.number)
+                    else:
+                        value = None if is_placeholder(raw) else text_of(raw)
+                except CellError as exc:
+                    self.findings.add(f"bad_{field_}", exc.problem, value=text_of(raw),
+                                      expected=exc.expected, **where)
+                    ok = False
+                    continue
+                record[field_] = value
+            if ok:
+                self.records[role].append(record)
+
+    # -- result
+
+    def frames(self, paths: list[Path]) -> Workbook:
+        def frame(name: str, columns: Iterable[str]) -> pd.DataFrame:
+            return pd.DataFrame(self.records[name], columns=list(columns))
+
+        plain = {role: frame(role, [*spec.fields(), *LOC]) for role, spec in PLAIN.items()}
+        # Each year's form carries the roster: a later file's row stands for the unit.
+        units = plain["units"]
+        later = units.duplicated("unit", keep="last") & (
+            units["file"] != units.groupby("unit")["file"].transform("last"))
+        plain["units"] = units[~later].reset_index(drop=True)
+        for role in ("honours", "activities", "systems"):
+            plain[role]["year"] = plain[role]["year"].astype("Int64")
+        return Workbook(
+            paths=paths, values=frame("values", VALUE_COLUMNS),
+            targets=frame("targets", TARGET_COLUMNS),
+            totals=frame("totals", ["unit", "year", "key", "value", *LOC]),
+            rows=frame("rows", ROW_COLUMNS), blanks=frame("blanks", BLANK_COLUMNS),
+            findings=self.findings, **plain)
+
+
+_BAD = object()
+
+
+def _also(ind: Indicator) -> tuple[str, ...]:
+    return (ind.measure_word,) if ind.measure_word else ()
+
+
+def is_blank_grid(grid: Grid) -> bool:
+    return all(is_blank_row(grid, r) for r in range(len(grid.cells)))
+
+
+def expand(paths: str | Path | Iterable[str | Path], root: Path | None = None) -> list[Path]:
+    """Input files from a path, a folder (every .xlsx/.csv in it), a glob, or a list of them."""
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if not path.is_absolute() and root is not None:
+            path = root / path
+        if any(ch in path.name for ch in "*?["):
+            found = sorted(path.parent.glob(path.name))
+            if not found:
+                raise DataError(f"没有与“{item}”匹配的数据文件")
+            out += found
+        elif path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.suffix.lower() in
+                          (".xlsx", ".csv") and not p.name.startswith(("~$", ".")))
+        else:
+            out.append(path)
+    if not out:
+        raise DataError("没有指定数据文件")
+    return list(dict.fromkeys(out))
+
+
+def read_workbook(paths: str | Path | Iterable[str | Path], pack: Pack,
+                  root: Path | None = None) -> Workbook:
+    """Read the input files for ``pack``; problems are collected in ``findings``.
+
+    Raises ``DataError`` only when a file cannot be found or opened.
+    """
+    files = expand(paths, root)
+    reader = _Reader(pack)
+    reader.read(files)
+    wb = reader.frames(files)
+    if not (reader.seen_rows or wb.findings.errors):
+        wb.findings.add("no_values", "没有找到指标数据：应有一张表头含“单位”和指标名称的"
+                        f"工作表（如“{SHEET_VALUES}”）", file=wb.file_label)
+    return wb

@@ -1,0 +1,1 @@
+"""Campaign packs and parameters: pack schema, unit and area parameters, shared wording."""

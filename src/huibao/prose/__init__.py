@@ -1,0 +1,1 @@
+"""Phrase: numbers → Chinese fragments, template functions, narrative rendering."""

@@ -1,0 +1,140 @@
+"""Render a campaign's narrative template into a document outline.
+
+Templates are sandboxed Jinja2 producing a light line markup:
+
+``# text`` level-1 heading · ``## text`` level 2 · ``### text`` level 3 (run in with the
+paragraph that follows) · ``#### text`` level 4 (run in) · ``[[figure:key]]`` and
+``[[table:key]]`` place an exhibit · ``> text`` a paragraph of its own set flush left (an
+addressee or salutation line) · other lines are paragraph text; blank lines separate
+paragraphs. Heading numbers are never written in templates: the Word writer derives them.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from huibao.errors import HuibaoError, RenderError
+from huibao.prose.functions import GLOBALS
+from huibao.render.outline import Block, Heading, Paragraph
+
+_HEADING = re.compile(r"^(#{1,4})\s+(.+)$")
+_EXHIBIT = re.compile(r"^\[\[(figure|table):([a-z0-9_]+)\]\]$")
+# Text that must never reach a document: leaked values and model-text placeholders.
+LEAKS = re.compile(r"None|nan|NaN|(?<![a-z])inf(?![a-z])|\{\{|\}\}|\{%|××|xx|XX|\*\*\*|____|20xx")
+
+
+def make_env(folder: Path) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(GLOBALS)
+    return env
+
+
+def render(template: Path, context: dict) -> str:
+    """Render one template file with ``context``; errors name the template."""
+    env = make_env(template.parent)
+    try:
+        return env.get_template(template.name).render(**context)
+    except (jinja2.TemplateError, HuibaoError) as exc:
+        # A template function refusing its input (HuibaoError) is named with the template
+        # line too; ``from None`` drops Jinja's rewritten frames, which IPython cannot show.
+        line = getattr(exc, "lineno", None) or _template_line(exc, template)
+        where = f"第{line}行：" if line else ""
+        raise RenderError(str(template), f"{where}{exc}") from None
+
+
+def _template_line(exc: BaseException, template: Path) -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(template)]
+    return frames[-1].lineno if frames else None
+
+
+def check_leaks(text: str, template: str) -> None:
+    """Refuse text containing None/nan/placeholders (see ``LEAKS``)."""
+    hit = LEAKS.search(text)
+    if hit:
+        start = max(hit.start() - 15, 0)
+        raise RenderError(template, f"生成的文字含有不应出现的内容“{hit.group()}”："
+                                    f"…{text[start:hit.end() + 15]}…")
+
+
+def exhibit_keys(text: str) -> set[str]:
+    """The keys of the figures and tables that rendered markup places."""
+    return {m.group(2) for line in text.splitlines() if (m := _EXHIBIT.match(line.strip()))}
+
+
+def parse(text: str, exhibits: dict[str, Block | None]) -> list[Block]:
+    """Turn rendered markup into outline blocks; a run-in heading takes the next paragraph.
+
+    An exhibit mapped to None does not apply to this unit-year and is left out.
+    """
+    blocks: list[Block] = []
+    para: list[str] = []
+    pending: Heading | None = None
+
+    def flush() -> None:
+        nonlocal pending
+        body = "".join(para).strip()
+        para.clear()
+        if pending is not None:
+            blocks.append(Heading(pending.level, pending.text, body or None))
+            pending = None
+        elif body:
+            blocks.append(Paragraph(body))
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            if para:
+                flush()
+            continue
+        heading = _HEADING.match(line)
+        exhibit = _EXHIBIT.match(line)
+        if heading or exhibit or line.startswith(">"):
+            flush()
+        if line.startswith(">"):
+            if line[1:].strip():
+                blocks.append(Paragraph(line[1:].strip(), flush=True))
+            continue
+        if heading:
+            level, title = len(heading.group(1)), heading.group(2).strip()
+            if level >= 3:
+                pending = Heading(level, title)
+            else:
+                blocks.append(Heading(level, title))
+        elif exhibit:
+            key = exhibit.group(2)
+            if key not in exhibits:
+                known = "、".join(exhibits) or "（无）"
+                raise RenderError("", f"模板引用了未定义的图表“{key}”（可用：{known}）")
+            if exhibits[key] is not None:
+                blocks.append(exhibits[key])
+        else:
+            para.append(line)
+    flush()
+    return _drop_empty_headings(blocks)
+
+
+def _drop_empty_headings(blocks: list[Block]) -> list[Block]:
+    """Drop own-line headings left with nothing under them (e.g. all data optional and absent)."""
+    out = list(blocks)
+    i = len(out) - 1
+    while i >= 0:
+        b = out[i]
+        if isinstance(b, Heading) and b.body is None:
+            nxt = out[i + 1] if i + 1 < len(out) else None
+            if nxt is None or (isinstance(nxt, Heading) and nxt.level <= b.level):
+                del out[i]
+        i -= 1
+    return out

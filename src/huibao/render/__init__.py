@@ -1,0 +1,1 @@
+"""Render: outline → .docx/.png/.pdf files, knowing no campaign."""

@@ -1,0 +1,1 @@
+"""Run: plan what is out of date, execute notebooks in pools, stage, record."""

@@ -1,0 +1,123 @@
+"""Where unit tasks run: local worker processes or a Dask cluster, behind one interface.
+
+A pool offers ``executor`` (a ``concurrent.futures.Executor``), ``slots`` (how many tasks to
+keep in flight), ``label`` (recorded in the manifest), ``kill()`` (the last resort when
+tasks ignore a stop request) and ``close()``. The batch submits ``runner.execute`` to either
+in the same way. ``distributed`` is imported only when a scheduler address is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Protocol
+
+from huibao.errors import HuibaoError, UnknownNameError
+from huibao.run import task as runner
+
+
+class Pool(Protocol):
+    executor: Executor
+    slots: int
+    label: str
+
+    def kill(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# A factory takes (jobs, scheduler, tasks): the requested parallelism (None: as many as
+# the machine or cluster offers), the scheduler address, and how many tasks there are.
+Factory = Callable[[int | None, str | None, int], Pool]
+POOLS: dict[str, Factory] = {}
+
+
+def register(name: str, factory: Factory) -> None:
+    POOLS[name] = factory
+
+
+def open_pool(jobs: int | None, scheduler: str | None = None, tasks: int = 1) -> Pool:
+    """A Dask pool when ``scheduler`` (tcp://host:port) is given, else local processes."""
+    kind = "dask" if scheduler else "local"
+    try:
+        factory = POOLS[kind]
+    except KeyError:
+        raise UnknownNameError("执行方式", kind, list(POOLS)) from None
+    return factory(jobs, scheduler, tasks)
+
+
+PRELOAD = ["huibao.run.task", "papermill", "huibao.run.engine", "huibao.run.nbshell",
+           "IPython.display", "pandas", "matplotlib", "docx", "huibao.documents.unit",
+           "huibao.render.word"]
+
+
+class LocalPool:
+    """Worker processes on this machine, started by forkserver (spawn where there is none).
+
+    Never fork: the batch process has threads (progress display), and a forked copy of a
+    threaded process can deadlock.
+    """
+
+    def __init__(self, jobs: int | None, scheduler: str | None = None, tasks: int = 1) -> None:
+        jobs = max(1, min(jobs or os.cpu_count() or 1, tasks))
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
+            else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # Imported once in the server, so each worker starts with them loaded: papermill
+            # (its import is the slowest of the kit) and what the notebooks import.
+            context.set_forkserver_preload(PRELOAD)
+        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                            initializer=runner.worker_init,
+                                            initargs=(os.getpid(),))
+        self.slots = jobs
+        self.label = f"本机 {jobs} 个进程"
+
+    def kill(self) -> None:
+        """SIGKILL the workers; their kernels exit too (ipykernel watches its parent)."""
+        # ``_processes`` is the executor's own table of its workers; there is no public one.
+        for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # each worker leads its own group
+            proc.kill()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskPool:
+    """Tasks sent to an existing Dask cluster whose workers have the kit and see the paths.
+
+    Dask cannot interrupt a running task; tasks stop themselves when the batch writes
+    their stop file, and any that do not finish in the staging folders the next run removes.
+    """
+
+    def __init__(self, jobs: int | None, scheduler: str | None, tasks: int = 1) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise HuibaoError("使用 --scheduler 需要安装 distributed："
+                              "pip install 'huibao[cluster]'") from None
+        try:
+            self.client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise HuibaoError(f"无法连接 Dask 调度器 {scheduler}：{exc}") from None
+        self.executor = self.client.get_executor(pure=False)
+        threads = sum(self.client.nthreads().values()) or 1
+        self.slots = min(jobs, threads) if jobs else threads
+        self.label = str(scheduler)
+
+    def kill(self) -> None:
+        self.executor.shutdown(wait=False)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False)
+        self.client.close()
+
+
+register("local", LocalPool)
+register("dask", DaskPool)

@@ -1,0 +1,94 @@
+"""Staging folders: where a task's notebook writes, and how finished files move into place.
+
+``outputs/<year>/<campaign>/.staging/<unit>-<document>-<random>/`` belongs to one task.
+Promotion moves the figures, then the executed notebook, then the .docx into the unit's
+folder with ``os.replace`` (atomic within one filesystem). The .docx goes last, so until
+it lands the previous document stays whole, and a run killed in between leaves a .docx
+whose hash no longer matches the manifest, which the next run rebuilds. A task's folder is
+removed when it is settled; the next run removes any left by a run that was killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from huibao.run import fingerprint
+from huibao.run.manifest import fsync_dir
+from huibao.run.task import STOP_FILE, UnitTask
+
+FOLDER = ".staging"
+
+
+def make(base: Path, unit: str, document: str) -> Path:
+    folder = base / FOLDER / f"{unit}-{document}-{secrets.token_hex(4)}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def clean(base: Path) -> None:
+    """Remove every staging folder (call with the batch lock held)."""
+    shutil.rmtree(base / FOLDER, ignore_errors=True)
+
+
+def request_stop(task: UnitTask) -> None:
+    """Ask the task to stop: it polls for this file, on whichever machine it runs."""
+    with contextlib.suppress(OSError):
+        (Path(task.staging) / STOP_FILE).touch()
+
+
+def remove(task: UnitTask) -> None:
+    shutil.rmtree(task.staging, ignore_errors=True)
+
+
+def promote(task: UnitTask, unit_dir: Path, outputs: Path, previous: dict | None) -> dict:
+    """Move a successful task's files into ``unit_dir``; their paths relative to ``outputs``.
+
+    Figures the previous build of this document listed and this one did not make are
+    removed, so the folder shows the figures of the documents that are there.
+    """
+    def rel(path: Path) -> str:
+        return path.relative_to(outputs).as_posix()
+
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    figures = []
+    made = Path(task.staging) / "figures"
+    if made.is_dir():
+        (unit_dir / "figures").mkdir(exist_ok=True)
+        for f in sorted(p for p in made.iterdir() if p.is_file()):
+            os.replace(f, unit_dir / "figures" / f.name)
+            figures.append(rel(unit_dir / "figures" / f.name))
+    for old in set((previous or {}).get("figures", [])) - set(figures):
+        (outputs / old).unlink(missing_ok=True)
+    notebook = unit_dir / task.executed.name
+    os.replace(task.executed, notebook)
+    docx = unit_dir / task.docx.name
+    sha = fingerprint.file_digest(task.docx)
+    _fsync(task.docx)
+    os.replace(task.docx, docx)
+    fsync_dir(unit_dir)
+    failed_notebook(task, unit_dir).unlink(missing_ok=True)
+    return {"docx": rel(docx), "docx_sha256": sha, "notebook": rel(notebook),
+            "figures": figures}
+
+
+def failed_notebook(task: UnitTask, unit_dir: Path) -> Path:
+    return unit_dir / f"{task.document}.failed.ipynb"
+
+
+def keep_failed(task: UnitTask, unit_dir: Path) -> Path | None:
+    """Keep a failed task's executed notebook (papermill marked the failing cell)."""
+    if not task.executed.is_file():
+        return None
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    kept = failed_notebook(task, unit_dir)
+    os.replace(task.executed, kept)
+    return kept
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
