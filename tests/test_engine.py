@@ -108,27 +108,6 @@ def test_a_task_past_its_time_limit_is_interrupted_in_process(tmp_path: Path,
     run(quick, tmp_path / "quick.out.ipynb")
 
 
-def test_inputs_memo_returns_copies_and_notices_a_changed_workbook(tmp_path: Path,
-                                                                   root: Path) -> None:
-    calls = []
-
-    def load(campaign, data_path, root=None):
-        calls.append(data_path)
-        return {"rows": [1, 2, 3]}
-
-    workbook = tmp_path / "data.xlsx"
-    workbook.write_bytes(b"v1")
-    (tmp_path / "templates" / "wenming_city").mkdir(parents=True)
-    memo = engine.memoize_inputs(load)
-    first = memo("wenming_city", "data.xlsx", tmp_path)
-    first["rows"].append(4)                       # a notebook changing its inputs …
-    second = memo("wenming_city", "data.xlsx", tmp_path)
-    assert second == {"rows": [1, 2, 3]} and len(calls) == 1   # … changes nothing for the next
-    workbook.write_bytes(b"v2 longer")
-    memo("wenming_city", "data.xlsx", tmp_path)
-    assert len(calls) == 2
-
-
 def test_the_process_keeps_its_main_module_for_multiprocessing(tmp_path: Path) -> None:
     import sys
     from concurrent.futures import ProcessPoolExecutor

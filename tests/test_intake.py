@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from huibao.inputs.checks import validate
+from huibao.facts.loader import check_workbook
 from huibao.inputs.workbook import read_workbook
 from huibao.packs.schema import load_pack
 
@@ -88,7 +88,7 @@ def test_missing_sheet_is_reported(pack, sample_path: Path, tmp_path: Path) -> N
         del wb["单位信息"]
 
     wb = read_workbook(_edited(sample_path, tmp_path, edit), pack)
-    found = validate(wb, pack)
+    found = check_workbook(wb, pack)[0]
     assert [p.rule for p in found.warnings] == ["no_roster"]
 
 
@@ -97,7 +97,7 @@ def test_a_roster_unit_listed_twice_is_an_error(pack, sample_path: Path, tmp_pat
         ws = wb["单位信息"]
         ws.append([c.value for c in ws[3]])
 
-    found = validate(read_workbook(_edited(sample_path, tmp_path, edit), pack), pack)
+    found = check_workbook(read_workbook(_edited(sample_path, tmp_path, edit), pack), pack)[0]
     [p] = [p for p in found.errors if p.rule == "duplicate_unit"]
     assert p.sheet == "单位信息" and p.row == 10
 
@@ -119,7 +119,7 @@ def test_a_given_rate_is_checked_against_its_parts(pack, sample_path: Path,
         ws.cell(5, col, round(rows[5] - 3, 1))  # off by 3 points
 
     wb = read_workbook(_edited(sample_path, tmp_path, edit), pack)
-    found = validate(wb, pack)
+    found = check_workbook(wb, pack)[0]
     [p] = [p for p in found.errors if p.rule == "rate_mismatch"]
     assert p.row == 5 and p.column == "任务完成率（%）"
     # The rounded ones agree (the sample's one other error is 云溪区's blank required cell).

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from huibao import config
 from huibao.errors import DataError, HuibaoError, UsageError
-from huibao.inputs.checks import validate
+from huibao.facts.loader import check_workbook
 from huibao.inputs.collection_form import UnitRow, write_form
 from huibao.inputs.findings import SEVERITY_LABEL, Findings, Problem
 from huibao.inputs.workbook import Workbook, expand, read_workbook
@@ -58,7 +58,7 @@ def run_check(files: list[Path], campaign: str, root: Path, *, year: int | None 
     paths = _data_files(files, campaign, root)
     wb = read_workbook(paths, pack)
     findings = Findings()
-    for p in validate(wb, pack):
+    for p in check_workbook(wb, pack)[0]:
         if p.rule == "missing_required" and (allow_missing or (year and p.year != year)):
             p = Problem(**{**p.__dict__, "severity": "warning"})
         findings.items.append(p)

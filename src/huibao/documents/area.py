@@ -29,26 +29,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from huibao import config
 from huibao.documents import charts
 from huibao.documents.exhibits import change_cell
-from huibao.documents.unit import (
-    TITLES,
-    Inputs,
-    blocking,
-    boilerplate,
-    load_inputs,
-    selected_groups,
-)
+from huibao.documents.unit import TITLES, blocking, selected_groups
 from huibao.errors import DataError, HuibaoError, InvalidData, PackError, UnknownNameError
 from huibao.facts import hierarchy
 from huibao.facts.compute import compute_facts
+from huibao.facts.loader import Inputs, load_inputs
 from huibao.facts.metric import Metric, metrics_for
 from huibao.facts.scoring import METHODS, Standing, Weight, most_improved, spread, standings
 from huibao.packs import params
 from huibao.packs.params import FORMS
-from huibao.packs.schema import Pack, explain, read_yaml
+from huibao.packs.schema import Pack
+from huibao.packs.wording import boilerplate
 from huibao.prose import narrative, phrasing
 from huibao.prose.functions import date_of, qty
 from huibao.render.fonts import resolve_cjk_font
 from huibao.render.outline import Block, Document, Figure, Signature, Table
+from huibao.yamlfile import explain, read_yaml
 
 SPEC = "rollup.yaml"
 TREND_YEARS = 5
@@ -159,7 +155,7 @@ def members_of(inputs: Inputs, spec: RollupSpec) -> list[str]:
         types = [spec.level] if isinstance(spec.level, str) else spec.level
         chosen = units[units["unit_type"].isin(types)]
     else:
-        top = {u for u, level in hierarchy.levels(units).items() if level == 0}
+        top = {u for u, level in inputs.tree.levels.items() if level == 0}
         chosen = units[units["unit"].isin(top)]
     return list(dict.fromkeys(chosen["unit"]))
 

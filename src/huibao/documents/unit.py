@@ -7,90 +7,24 @@ runner only executes the notebook. Nothing here knows about fonts or page layout
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from huibao import config
 from huibao.documents.exhibits import build_exhibits
-from huibao.errors import DataError, HuibaoError, InvalidData, PackError, UnknownNameError
-from huibao.facts import hierarchy
-from huibao.facts.compute import FACT_COLUMNS, compute_facts
+from huibao.errors import DataError, HuibaoError, InvalidData, UnknownNameError
+from huibao.facts.loader import Inputs, load_inputs  # noqa: F401  (load_inputs: public here for notebooks until the public face lands)
 from huibao.facts.metric import Metric, metrics_for
-from huibao.inputs.checks import validate
 from huibao.inputs.findings import Findings, Problem
-from huibao.inputs.workbook import Workbook, read_workbook, records
+from huibao.inputs.workbook import records
 from huibao.packs.params import FORMS
-from huibao.packs.schema import Pack, load_pack
+from huibao.packs.schema import Pack
+from huibao.packs.wording import boilerplate
 from huibao.prose import narrative, phrasing
 from huibao.prose.functions import date_of, problem, qty, target_level
 from huibao.render.fonts import resolve_cjk_font
 from huibao.render.outline import Document, Figure, Signature
-
-
-@dataclass
-class Inputs:
-    """A campaign pack with one workbook's data and the facts computed from it."""
-
-    pack: Pack
-    workbook: Workbook
-    facts: pd.DataFrame
-    findings: Findings
-
-
-def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None = None) -> Inputs:
-    """Read and validate the input files (a path, folder, glob or list; relative to root).
-
-    Problems are kept in ``findings``, not raised: ``preflight`` decides per unit.
-    Units with units below them (上级单位) get their rolled-up indicators from them
-    (``hierarchy``): the facts hold the rolled-up values, ``workbook`` what the files say.
-    """
-    root = root or config.project_root()
-    pack = load_pack(campaign, config.templates_dir(root))
-    wb = read_workbook(data_path, pack, root)
-    findings = validate(wb, pack)
-    rolled = hierarchy.roll_up_workbook(wb, pack)
-    if rolled.values.empty:
-        facts = pd.DataFrame(columns=FACT_COLUMNS)
-    else:
-        facts = compute_facts(rolled.values, wb.targets, pack, rolled.tree.levels)
-    return Inputs(pack, wb, facts, findings)
-
-
-def boilerplate(year: int, pack: Pack | None = None, root: Path | None = None) -> dict[str, str]:
-    """Year-keyed text blocks (指导思想 …) for ``year``: slot → text.
-
-    ``templates/boilerplate.yaml`` holds the shared slots; a pack's own
-    ``boilerplate.yaml`` replaces whole slots (a 双拥 pack words its 指导思想 differently).
-    Each slot is a list of ``{from, to, text}``; the entry whose years cover ``year`` wins.
-    """
-    paths = [config.templates_dir(root) / "boilerplate.yaml"]
-    if pack is not None and pack.folder is not None:
-        paths.append(pack.folder / "boilerplate.yaml")
-    slots: dict[str, tuple[Path, list]] = {}
-    for path in paths:
-        if not path.is_file():
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise PackError(str(path), "内容应为键值映射：表述名 → 按年度的条目列表")
-        for slot, entries in data.items():
-            if not isinstance(entries, list):
-                raise PackError(str(path), f"{slot} 应为列表，每项含 from、to、text")
-            slots[slot] = (path, entries)
-    out = {}
-    for slot, (path, entries) in slots.items():
-        for e in entries:
-            if not isinstance(e, dict) or not {"from", "text"} <= set(e):
-                raise PackError(str(path), f"{slot} 的条目应含 from、to、text：{e}")
-            if e["from"] <= year and (e.get("to") is None or year <= e["to"]):
-                out[slot] = str(e["text"]).strip()
-                break
-        else:
-            raise PackError(str(path), f"没有适用于{year}年的“{slot}”表述，请补充 from/to 覆盖该年")
-    return out
 
 
 def key_table(inputs: Inputs, unit: str, year: int) -> pd.DataFrame:

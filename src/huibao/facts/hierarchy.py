@@ -34,8 +34,8 @@ import pandas as pd
 from huibao.inputs.cells import fold, is_placeholder, text_of
 from huibao.inputs.findings import Problem
 from huibao.inputs.workbook import LOC, SHEET_UNITS, Workbook
+from huibao.numbers import fmt_number
 from huibao.packs.schema import ROLLUP_LABEL, Indicator, Pack
-from huibao.prose.phrasing import fmt_number
 
 PARENT_HEADER = "上级单位"
 SOURCE = "下级汇总"

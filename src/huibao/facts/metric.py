@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from huibao.numbers import fmt_number, is_missing
 from huibao.packs.schema import Indicator, Pack
-from huibao.prose.phrasing import fmt_number, is_missing
 
 
 def _num(v: object, kind: str = "") -> float | None:

@@ -10,36 +10,40 @@ whose rolled-up value cannot be computed because a unit below lacks it is a miss
 figure that differs from its units' aggregate is a warning. A parent's blank cells of
 rolled-up indicators are not missing: the value comes from below.
 
-``validate(workbook, pack)`` returns the reading problems followed by these, so callers
-(``huibao check``, the runner's preflight) see one list.
+``validate(workbook, pack, levels=…, rolled=…)`` returns the reading problems followed by
+these; ``huibao.facts.loader.check_workbook`` adds the hierarchy's own problems, so callers
+(``huibao check``, the planner's preflight) see one list.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from functools import partial
 
 import pandas as pd
 
-from huibao.facts import hierarchy
 from huibao.inputs.findings import Findings, Problem
 from huibao.inputs.workbook import LOC, SHEET_UNITS, Workbook
+from huibao.numbers import fmt_number
 from huibao.packs.schema import Indicator, Pack
-from huibao.prose.phrasing import fmt_number
 
 ADDITIVE = ("count", "amount", "money")
 
 
-def validate(wb: Workbook, pack: Pack) -> Findings:
-    """All problems of the input: reading problems, then the checks of this module."""
+def validate(wb: Workbook, pack: Pack, *, levels: Mapping[str, int] | None = None,
+             rolled: AbstractSet[tuple[str, int]] = frozenset()) -> Findings:
+    """The reading problems, then the checks of this module.
+
+    ``levels`` (each unit's hierarchy level) and ``rolled`` (the (parent, year) pairs whose
+    indicators come from the units below) are the workbook's roll-up, which the caller
+    has made (``huibao.facts.loader.check_workbook``, which adds its problems too).
+    """
     out = Findings(list(wb.findings))
-    rolled = hierarchy.roll_up_workbook(wb, pack)
-    levels = rolled.tree.levels
-    for check in (_units, partial(_ranges, levels=levels), _parts, _rates, _totals,
-                  partial(_required, rolled=rolled.rolled), _facts, _jumps):
+    for check in (_units, partial(_ranges, levels=dict(levels or {})), _parts, _rates, _totals,
+                  partial(_required, rolled=rolled), _facts, _jumps):
         out.extend(check(wb, pack))
-    out.extend(rolled.problems)
     return out
 
 

@@ -29,8 +29,8 @@ from huibao.inputs.workbook import (
     SHEET_UNITS,
     SHEET_VALUES,
 )
+from huibao.numbers import fmt_number
 from huibao.packs.schema import Indicator, Pack
-from huibao.prose.phrasing import fmt_number
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")

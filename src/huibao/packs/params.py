@@ -10,45 +10,64 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from huibao.config import safe_name
 from huibao.errors import PackError
+from huibao.yamlfile import explain, read_yaml
 
-ALLOWED = {"year", "data_path", "doc_date", "document", "documents", "form", "addressee",
-           "sections"}
 FORMS = ("书面", "迎检")  # a written 汇报材料, or one spoken to an inspection team
 DEFAULTS = "defaults.yaml"
 
 
+class UnitParams(BaseModel):
+    """What a parameter file may set. Each field but ``documents`` (the batch's list of
+    documents to make) is a parameter of the unit notebook, which a test checks."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    year: int | None = None
+    data_path: str | list[str] | None = None
+    doc_date: dt.date | dict[int, dt.date | None] | None = None  # one date, or one per year
+    document: str | None = None
+    documents: list[str] | None = None
+    form: Literal["书面", "迎检"] | None = None
+    addressee: str | None = None
+    sections: list[str] | None = None
+
+
+BATCH_ONLY = frozenset({"documents"})   # read by the planner, never injected
+
+
 def _read(path: Path, root: Path) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PackError(str(path), f"YAML 语法错误：{exc}") from exc
-    except ValueError as exc:  # an impossible date such as 2025-02-30, read as a date
-        raise PackError(str(path), f"无法识别的值：{exc}") from exc
-    if not isinstance(data, dict):
-        raise PackError(str(path), "内容应为键值映射")
-    unknown = sorted(set(data) - ALLOWED)
+    data = read_yaml(path, missing_ok=True)
+    unknown = sorted(set(data) - set(UnitParams.model_fields))
     if unknown:
-        known = "、".join(sorted(ALLOWED))
+        known = "、".join(sorted(UnitParams.model_fields))
         raise PackError(str(path), f"未知参数：{'、'.join(unknown)}（可用：{known}）")
-    if "year" in data and (isinstance(data["year"], bool) or not isinstance(data["year"], int)):
-        raise PackError(str(path), f"year 应为年份数字，如 2025（当前值：{data['year']}）")
+    try:
+        UnitParams.model_validate(data)
+    except ValidationError as exc:
+        raise PackError(str(path), _explain(exc, data)) from None
     _check_inside(path, root, data.get("data_path"))
-    if data.get("form") not in (None, *FORMS):
-        raise PackError(str(path), f"form 应为{'或'.join(FORMS)}（当前值：{data['form']}）")
-    for key in ("documents", "sections"):
-        value = data.get(key)
-        if value is not None and (not isinstance(value, list)
-                                  or not all(isinstance(v, str) for v in value)):
-            raise PackError(str(path),
-                            f"{key} 应为列表，如 [工作总结, 汇报材料]（当前值：{value}）")
     return data
+
+
+_EXAMPLES = {"year": "year 应为年份数字，如 2025",
+             "documents": "documents 应为列表，如 [工作总结, 汇报材料]",
+             "sections": "sections 应为列表，如 [organisation, weisheng]",
+             "form": f"form 应为{'或'.join(FORMS)}",
+             "doc_date": "doc_date 应为日期，如 2025-12-26"}
+
+
+def _explain(exc: ValidationError, data: dict) -> str:
+    """The first field's problem with an example of a right value, then pydantic's own."""
+    field = str(exc.errors()[0]["loc"][0])
+    if field in _EXAMPLES:
+        return f"{_EXAMPLES[field]}（当前值：{data.get(field)}）"
+    return explain(exc)
 
 
 def _check_inside(path: Path, root: Path, data_path: object) -> None:

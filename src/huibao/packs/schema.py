@@ -11,10 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from huibao.errors import PackError, UnknownNameError
+from huibao.yamlfile import explain, read_yaml
 
 Kind = Literal["count", "amount", "money", "rate", "score", "rank", "bool"]
 # How a unit with units below it (上级单位 in 单位信息) gets an indicator from them;
@@ -250,26 +250,6 @@ class Pack(BaseModel):
     def template_path(self, document: str) -> Path:
         assert self.folder is not None
         return self.folder / f"{document}.md.j2"
-
-
-def read_yaml(path: Path) -> dict:
-    """A pack file's mapping; PackError naming the file on bad YAML or another shape."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PackError(str(path), f"YAML 语法错误：{exc}") from exc
-    if not isinstance(data, dict):
-        raise PackError(str(path), "内容应为键值映射")
-    return data
-
-
-def explain(exc: ValidationError) -> str:
-    """pydantic's errors as one Chinese line: field：message；…"""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"])
-        parts.append(f"{loc}：{err['msg']}" if loc else err["msg"])
-    return "；".join(parts)
 
 
 def list_packs(templates: Path) -> list[str]:

@@ -19,9 +19,19 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 import cn2an
-import pandas as pd
 
 from huibao.errors import HuibaoError
+from huibao.numbers import (
+    MISSING_MARK,
+    Num,
+    digits,
+    fmt_number,
+    is_missing,
+    label_or,
+    missing,
+    round_to,
+    to_decimal,
+)
 
 __all__ = [
     "MISSING_MARK",
@@ -46,11 +56,7 @@ __all__ = [
     "zero_incident",
 ]
 
-MISSING_MARK = "【待填：{label}】"
-
 OK, ADVERSE, SKIP = "ok", "adverse", "skip"
-
-Num = int | float | Decimal
 
 _WAN = Decimal(10_000)
 _YI = Decimal(100_000_000)
@@ -87,75 +93,11 @@ class Phrase:
 # --- missing values -----------------------------------------------------------------
 
 
-def missing(label: str) -> str:
-    """The placeholder a required sentence keeps when its value is absent."""
-    if not label or not label.strip():
-        raise HuibaoError("缺失值标记需要指标名称（label 不能为空）。")
-    return MISSING_MARK.format(label=label)
-
-
-def is_missing(value: object) -> bool:
-    """True for None, float/Decimal NaN and pandas NA/NaT: missing is not zero."""
-    if value is None:
-        return True
-    if isinstance(value, Decimal):
-        return value.is_nan()
-    if isinstance(value, float):
-        return math.isnan(value)
-    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
-
-
-def _dec(value: object) -> Decimal:
-    """Exact Decimal of a numeric value (floats via their shortest repr, so 2.25 stays 2.25)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Number | Decimal):
-        raise HuibaoError(f"需要数值，收到 {type(value).__name__}：{value!r}。")
-    if isinstance(value, Decimal):
-        d = value
-    elif isinstance(value, numbers.Integral):
-        d = Decimal(int(value))
-    else:
-        d = Decimal(repr(float(value)))  # type: ignore[arg-type]
-    if not d.is_finite():
-        raise HuibaoError(f"数值 {value!r} 不是有限数，无法写入文字（缺失值请用 None）。")
-    return d
-
-
-def _label(label: str, default: str = "数值") -> str:
-    return label.strip() or default
-
-
-# --- digits ---------------------------------------------------------------------------
-
-
-def _round(d: Decimal, decimals: int, rounding: str = ROUND_HALF_UP) -> Decimal:
-    if decimals < 0:
-        raise HuibaoError(f"小数位数不能为负（decimals={decimals}）。")
-    return d.quantize(Decimal(1).scaleb(-decimals), rounding=rounding)
-
-
-def _digits(d: Decimal, decimals: int, strip: bool = True, rounding: str = ROUND_HALF_UP) -> str:
-    q = _round(d, decimals, rounding)
-    if q == 0:
-        q = abs(q)  # never "-0"
-    s = format(q, "f")
-    if strip and "." in s:
-        s = s.rstrip("0").rstrip(".")
-    return s
-
-
-def fmt_number(value: Num, decimals: int = 0, *, strip_trailing_zero: bool = True,
-               label: str = "") -> str:
-    """Plain figure, half-up, no thousands separators: 72.20 → "72.2", 100.0 → "100"."""
-    if is_missing(value):
-        return missing(_label(label))
-    return _digits(_dec(value), decimals, strip_trailing_zero)
-
-
 def fmt_pct(value: Num, decimals: int = 1, *, strip_trailing_zero: bool = True,
             label: str = "") -> str:
     """Percent already in percent units: 72.2 → "72.2%", 100 → "100%"."""
     if is_missing(value):
-        return missing(_label(label))
+        return missing(label_or(label))
     return fmt_number(value, decimals, strip_trailing_zero=strip_trailing_zero) + "%"
 
 
@@ -180,9 +122,9 @@ def _scaled(base_value: Decimal, factor: Decimal, decimals: int,
             allow_rounding: bool) -> str | None:
     """Coefficient of 万/亿, or None when rounding it moves an exact figure by over 0.5 %."""
     coef = base_value / factor
-    moved = abs(_round(coef, decimals) * factor - base_value)
+    moved = abs(round_to(coef, decimals) * factor - base_value)
     if allow_rounding or moved <= _EXACT_TOLERANCE * abs(base_value):
-        return _digits(coef, decimals)
+        return digits(coef, decimals)
     return None
 
 
@@ -201,29 +143,29 @@ def fmt_qty(value: Num, unit: str, *, measure_word: str | None = None,
     ``scale=False`` keeps the stored unit (per-capita 元, configured exact figures).
     """
     if is_missing(value):
-        return missing(_label(label))
+        return missing(label_or(label))
     if unit in ("%", "‰"):
         return fmt_number(value, 1 if decimals is None else decimals) + unit
-    d = _dec(value)
+    d = to_decimal(value)
     base, factor = _split_unit(unit)
     word = measure_word or base
     if not scale or base in _NO_SCALE:
         prefix = unit[: len(unit) - len(base)]
         dec = _default_decimals(base) if decimals is None else decimals
-        return f"{_digits(d, dec)}{prefix}{word}"
+        return f"{digits(d, dec)}{prefix}{word}"
     base_value = d * factor
     size = abs(base_value)
     if _is_money(base):
         if size < _WAN:
             dec = 0 if decimals is None or factor != 1 else decimals
-            return f"{_digits(base_value, dec)}{word}"
+            return f"{digits(base_value, dec)}{word}"
         for f, p in ((_YI, "亿"), (_WAN, "万")):
             if size >= f:
                 coef = _scaled(base_value, f, 2, allow_rounding)  # money: 2 decimals
                 if coef is not None:
                     return f"{coef}{p}{word}"
-        return f"{_digits(d, 2 if decimals is None else decimals)}{unit[:-len(base)]}{word}"
-    threshold = _YI if factor != 1 else _dec(wan_threshold)  # stored in 万: only 亿 rescales
+        return f"{digits(d, 2 if decimals is None else decimals)}{unit[:-len(base)]}{word}"
+    threshold = _YI if factor != 1 else to_decimal(wan_threshold)  # stored in 万: only 亿 rescales
     if size >= threshold:
         for f, p in ((_YI, "亿"), (_WAN, "万")):
             if size >= f:
@@ -233,9 +175,9 @@ def fmt_qty(value: Num, unit: str, *, measure_word: str | None = None,
                     return f"{coef}{p}{word}"
                 break
     if factor != 1:  # stored in 万: the exact figure is unknown, stay in the stored unit
-        return f"{_digits(d, 2 if decimals is None else decimals)}{unit[0]}{word}"
+        return f"{digits(d, 2 if decimals is None else decimals)}{unit[0]}{word}"
     dec = _default_decimals(base) if decimals is None else decimals
-    return f"{_digits(base_value, dec)}{word}"
+    return f"{digits(base_value, dec)}{word}"
 
 
 # --- Chinese numerals, dates, lists ---------------------------------------------------------
@@ -264,7 +206,7 @@ def cn_num(n: int, ctx: str = "count") -> str:
 def fmt_date(d: datetime.date, *, label: str = "") -> str:
     """2025年1月5日: full year, no zero padding."""
     if is_missing(d):
-        return missing(_label(label, "日期"))
+        return missing(label_or(label, "日期"))
     if not isinstance(d, datetime.date):
         raise HuibaoError(f"需要日期，收到 {type(d).__name__}：{d!r}。")
     return f"{d.year}年{d.month}月{d.day}日"
@@ -384,7 +326,8 @@ def change(cur: object, prev: object, *, kind: str, higher_is_better: bool | Non
     _check_kind(kind)
     prefix, head, prev_name = _style_parts(style)
     flat = Phrase(f"{head}持平", OK)
-    for value, name in ((cur, _label(label, "本期数值")), (prev, f"{prev_name}{_label(label)}")):
+    names = ((cur, label_or(label, "本期数值")), (prev, f"{prev_name}{label_or(label)}"))
+    for value, name in names:
         if is_missing(value):
             return Phrase(missing(name) if required else "", SKIP)
     if kind == "bool":
@@ -399,16 +342,16 @@ def change(cur: object, prev: object, *, kind: str, higher_is_better: bool | Non
             return flat
         text = f"{prefix}{'上升' if moved > 0 else '下降'}{abs(moved)}位"
         return Phrase(text, OK if moved > 0 else ADVERSE)
-    c, p = _dec(cur), _dec(prev)
+    c, p = to_decimal(cur), to_decimal(prev)
     diff = c - p
     direction = (diff > 0) - (diff < 0)
     flag = _flag(direction, higher_is_better)
     if kind in ("rate", "share", "score"):
-        if _round(abs(diff), decimals) == 0:
+        if round_to(abs(diff), decimals) == 0:
             return Phrase(f"{head}基本持平", OK) if diff else flat
         word = _points_word(unit) if kind != "score" else (measure_word or unit)
         verb = "提高" if diff > 0 else "下降"
-        return Phrase(f"{prefix}{verb}{_digits(abs(diff), decimals)}{word}", flag)
+        return Phrase(f"{prefix}{verb}{digits(abs(diff), decimals)}{word}", flag)
     if diff == 0:
         return Phrase(flat.text, SKIP if c == 0 else OK)
     qty = fmt_qty(abs(diff), unit, measure_word=measure_word, decimals=abs_decimals)
@@ -421,12 +364,12 @@ def change(cur: object, prev: object, *, kind: str, higher_is_better: bool | Non
             verb = "增加" if diff > 0 else "减少"
         return Phrase(f"{prefix}{verb}{qty}", flag)
     pct = diff / p * 100
-    if _round(abs(pct), decimals) == 0:
+    if round_to(abs(pct), decimals) == 0:
         return Phrase(f"{head}基本持平", OK)
     if multiple and pct >= 100:
-        relative = f"是{prev_name}的{_digits(c / p, 1)}倍"
+        relative = f"是{prev_name}的{digits(c / p, 1)}倍"
     else:
-        relative = f"{'增长' if diff > 0 else '下降'}{_digits(abs(pct), decimals)}%"
+        relative = f"{'增长' if diff > 0 else '下降'}{digits(abs(pct), decimals)}%"
     show_abs = style not in ("同比", "环比") if with_absolute is None else with_absolute
     if show_abs and not _is_zero_text(qty):
         return Phrase(f"{prefix}{'增加' if diff > 0 else '减少'}{qty}，{relative}", flag)
@@ -459,11 +402,11 @@ def level(value: object, *, unit: str, measure_word: str | None = None,
         known = "、".join(_LEVEL_FORMS)
         raise HuibaoError(f"水平关系“{relation}”无效，可用的有：{known}。")
     if is_missing(value):
-        return _LEVEL_FORMS[relation].format(x=missing(_label(label)))
+        return _LEVEL_FORMS[relation].format(x=missing(label_or(label)))
     if relation == "coverage":
         if isinstance(value, bool):
             return "实现全覆盖" if value else "尚未实现全覆盖"
-        if unit == "%" and _dec(value) >= 100:
+        if unit == "%" and to_decimal(value) >= 100:
             return "实现全覆盖"
     x = fmt_qty(value, unit, measure_word=measure_word, decimals=decimals)  # type: ignore[arg-type]
     return _LEVEL_FORMS[relation].format(x=x)
@@ -483,7 +426,7 @@ def target_completion(actual: object, target: object, *, kind: str,
     """
     _check_kind(kind)
     if is_missing(actual):
-        return Phrase(missing(_label(label, "完成值")), SKIP)
+        return Phrase(missing(label_or(label, "完成值")), SKIP)
     if is_missing(target):
         return Phrase("", SKIP)
     shortfall = OK if midyear else ADVERSE
@@ -496,7 +439,7 @@ def target_completion(actual: object, target: object, *, kind: str,
         if a <= t:
             return Phrase("达到目标要求", OK)
         return Phrase(f"未实现进入前{t}位的目标", shortfall)
-    a, t = _dec(actual), _dec(target)
+    a, t = to_decimal(actual), to_decimal(target)
     if t < 0:
         raise HuibaoError(f"目标值不能为负，收到{target!r}。")
     cap = higher_is_better is False
@@ -504,8 +447,8 @@ def target_completion(actual: object, target: object, *, kind: str,
         word = _points_word(unit) if kind != "score" else (measure_word or unit)
         goal = fmt_qty(t, unit, measure_word=measure_word, decimals=decimals)
         gap = abs(a - t)
-        gap_s = _digits(gap, decimals)
-        tiny = _round(gap, decimals) == 0
+        gap_s = digits(gap, decimals)
+        tiny = round_to(gap, decimals) == 0
         if cap:
             if a <= t:
                 return Phrase("控制在目标以内", OK)
@@ -528,12 +471,12 @@ def target_completion(actual: object, target: object, *, kind: str,
     if a >= t:
         if midyear:
             return Phrase("提前完成全年目标任务", OK)
-        if _round(rate, decimals) <= 100:
+        if round_to(rate, decimals) <= 100:
             return Phrase("全面完成年度目标任务", OK)
-        return Phrase(f"超额完成年度目标任务，完成率{_digits(rate, decimals)}%", OK)
-    shown = _round(rate, decimals)
+        return Phrase(f"超额完成年度目标任务，完成率{digits(rate, decimals)}%", OK)
+    shown = round_to(rate, decimals)
     rounding = ROUND_FLOOR if shown >= 100 else ROUND_HALF_UP  # never print 100% for a shortfall
-    pct = _digits(rate, decimals, rounding=rounding) + "%"
+    pct = digits(rate, decimals, rounding=rounding) + "%"
     if midyear:
         return Phrase(f"占全年任务的{pct}", OK)
     return Phrase(f"完成年度目标任务的{pct}", ADVERSE)
@@ -582,12 +525,12 @@ _APPROX = ("余", "多", "近", "约", "左右", "以上", "以内")
 def _sig(c: Decimal, sig: int, rounding: str) -> Decimal:
     """c rounded to ``sig`` significant figures in the given direction."""
     quantum = Decimal(1).scaleb(c.adjusted() - sig + 1)
-    return c.quantize(quantum, rounding=rounding) if quantum > 1 else _round(
+    return c.quantize(quantum, rounding=rounding) if quantum > 1 else round_to(
         c, -quantum.adjusted(), rounding)
 
 
 def _plain(d: Decimal) -> str:
-    return _digits(d, 2)
+    return digits(d, 2)
 
 
 def approx(value: object, q: str, *, unit: str, measure_word: str | None = None,
@@ -606,19 +549,19 @@ def approx(value: object, q: str, *, unit: str, measure_word: str | None = None,
     if q not in _APPROX:
         raise HuibaoError(f"约数词“{q}”不受支持，可用的有：{'、'.join(_APPROX)}。")
     if is_missing(value):
-        return missing(_label(label))
+        return missing(label_or(label))
     exact = fmt_qty(value, unit, measure_word=measure_word, wan_threshold=wan_threshold)  # type: ignore[arg-type]
     if q in ("以上", "以内"):
         return exact + q
     if unit in ("%", "‰", "个百分点"):
         raise HuibaoError("比率不加约数词（余、多、近、约、左右）。")
-    d = _dec(value)
+    d = to_decimal(value)
     if d <= 0:
         raise HuibaoError(f"零和负数不加约数词，收到{value!r}。")
     base, factor = _split_unit(unit)
     word = measure_word or base
     bv = d * factor
-    floor_ = _WAN if (_is_money(base) or factor != 1) else max(_WAN, _dec(wan_threshold))
+    floor_ = _WAN if (_is_money(base) or factor != 1) else max(_WAN, to_decimal(wan_threshold))
     scale, prefix = (_YI, "亿") if bv >= _YI else (_WAN, "万") if bv >= floor_ else (Decimal(1), "")
     c = bv / scale
     if q in ("余", "多"):

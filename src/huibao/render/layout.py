@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from huibao.errors import PackError
+from huibao.yamlfile import explain, read_yaml
 
 TWIPS_PER_PT = 20
 TWIPS_PER_MM = 1440 / 25.4
@@ -235,44 +235,6 @@ class LayoutProfile(_Model):
 
 # -- loading ------------------------------------------------------------------------
 
-_MESSAGES = {
-    "missing": "缺少必填项",
-    "extra_forbidden": "是未知字段（拼写错误？）",
-    "float_parsing": "应为数字",
-    "float_type": "应为数字",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "int_from_float": "应为整数",
-    "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false",
-    "string_type": "应为文本",
-    "string_too_short": "不能为空",
-    "dict_type": "应为键值表（映射）",
-    "model_type": "应为键值表（映射）",
-    "list_type": "应为列表",
-    "greater_than": "应大于 {gt}",
-    "greater_than_equal": "应不小于 {ge}",
-    "less_than_equal": "应不大于 {le}",
-    "literal_error": "应为以下之一：{expected}",
-}
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    field = ".".join(str(p) for p in error["loc"]) or "（根）"
-    ctx = error.get("ctx") or {}
-    template = _MESSAGES.get(error["type"])
-    if template:
-        ctx = {k: str(v).replace(" or ", "、") for k, v in ctx.items()}
-        problem = template.format(**ctx) if ctx else template
-    elif error["type"] == "value_error":
-        problem = str(ctx.get("error", error["msg"]))
-    else:
-        problem = f"取值无效（{error['msg']}）"
-    quiet = error["type"] in {"missing", "extra_forbidden"}
-    shown = "" if quiet else f"（当前值：{error['input']!r}）"
-    return f"字段 {field} {problem}{shown}"
-
-
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``base`` with ``over`` laid on top; nested mappings merge, the rest replace."""
     out = dict(base)
@@ -282,26 +244,6 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
         else:
             out[key] = value
     return out
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PackError(str(path), "文件不存在") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(str(path), f"无法读取（{exc}），请确认是 UTF-8 编码的文本文件") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
-        raise PackError(str(path), f"YAML 语法错误{where}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise PackError(str(path), "顶层应为键值表（映射）")
-    return data
 
 
 def _resolve_extends(ref: Any, child: Path) -> Path:
@@ -317,7 +259,7 @@ def _raw_layers(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in seen:
         raise PackError(str(path), "字段 extends 形成循环引用")
-    data = _read_yaml(path)
+    data = read_yaml(path)
     ref = data.pop("extends", None)
     if ref is None:
         return data
@@ -352,5 +294,4 @@ def load_profile(path: Path | str, *overrides: Path | str | Mapping[str, Any]) -
     try:
         return LayoutProfile.model_validate(data)
     except ValidationError as exc:
-        problems = "；".join(_describe(e) for e in exc.errors())
-        raise PackError(source, problems) from None
+        raise PackError(source, explain(exc)) from None

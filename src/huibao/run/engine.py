@@ -15,9 +15,9 @@ engine restores matplotlib's rcParams, warning filters, the working folder and t
 environment after each notebook; anything else a notebook changes in a module stays
 changed. ``huibao run --isolation kernel`` runs each notebook in its own kernel instead.
 
-``warm()`` prepares a worker: it imports what the notebooks import and memoizes
-``report.load_inputs`` (see ``memoize_inputs``): the units of one workbook, and the two
-documents of one unit, otherwise read and validate the same workbook again and again.
+``warm()`` prepares a worker: it imports what the notebooks import. The units of one
+workbook, and the two documents of one unit, share one reading of the workbook through
+the loader's own cache (``huibao.facts.loader``), here as in an analyst's JupyterLab.
 
 The engine must run in the process's main thread, one notebook at a time: it redirects
 ``sys.stdout`` and papermill changes the working folder, both process-wide.
@@ -27,16 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
-import json
 import os
-import pickle
 import sys
 import threading
 import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import nbformat
@@ -54,62 +49,12 @@ def warm() -> None:
     import pandas  # noqa: F401
     from IPython.display import Image, display  # noqa: F401
 
-    from huibao.documents import unit as report
+    from huibao.documents import unit  # noqa: F401
     from huibao.render import word  # noqa: F401
     from huibao.render.layout import load_profile  # noqa: F401
     from huibao.run.nbshell import shell
 
     shell()
-    if not getattr(report.load_inputs, "memoized", False):
-        report.load_inputs = memoize_inputs(report.load_inputs)
-
-
-def memoize_inputs(load: Callable[..., Any]) -> Callable[..., Any]:
-    """``report.load_inputs`` that reads a workbook once while its files stay the same.
-
-    The key is the arguments; a hit also needs every input file (the data files the
-    ``data_path`` expands to now, and the campaign pack's files) to have the size and
-    modification time it had when read. A hit returns a fresh copy (unpickled), so a
-    notebook that changes its inputs changes nothing for the next one. Errors are not kept.
-    """
-    from huibao import config
-    from huibao.inputs.workbook import expand
-
-    memo: OrderedDict[str, tuple[tuple, bytes]] = OrderedDict()
-
-    def stamp(campaign: str, data_path: Any, root: Path) -> tuple:
-        files = [*expand(data_path, root),
-                 *sorted(p for p in config.campaign_dir(campaign, root).rglob("*") if p.is_file())]
-        out = []
-        for f in files:
-            try:
-                st = f.stat()
-            except OSError:
-                out.append((str(f), None))
-            else:
-                out.append((str(f), st.st_mtime_ns, st.st_size))
-        return tuple(out)
-
-    @functools.wraps(load)
-    def load_inputs(campaign: str, data_path: Any, root: Path | None = None) -> Any:
-        root = Path(root) if root is not None else config.project_root()
-        key = json.dumps([campaign, data_path, str(root)], default=str, ensure_ascii=False)
-        try:
-            now = stamp(campaign, data_path, root)
-        except Exception:  # let load_inputs report an unusable data_path in its own words
-            return load(campaign, data_path, root)
-        kept = memo.get(key)
-        if kept is not None and kept[0] == now:
-            memo.move_to_end(key)
-            return pickle.loads(kept[1])
-        inputs = load(campaign, data_path, root)
-        memo[key] = (now, pickle.dumps(inputs))
-        while len(memo) > MEMO_SIZE:
-            memo.popitem(last=False)
-        return inputs
-
-    load_inputs.memoized = True  # type: ignore[attr-defined]
-    return load_inputs
 
 
 class NamespaceEngine:

@@ -14,7 +14,7 @@ from pathlib import Path
 from huibao import config
 from huibao.documents import unit as report
 from huibao.errors import HuibaoError, UsageError
-from huibao.facts import hierarchy
+from huibao.facts import loader
 from huibao.packs import params
 from huibao.run import fingerprint
 from huibao.run import task as runner
@@ -49,7 +49,7 @@ class Refusal:
     message: str
 
 
-def units_with_data(inputs: report.Inputs, year: int) -> list[str]:
+def units_with_data(inputs: loader.Inputs, year: int) -> list[str]:
     """Units of 单位信息, in workbook order, that have indicator data for ``year``."""
     have = set(inputs.facts.loc[inputs.facts["year"] == year, "unit"])
     return [u for u in inputs.workbook.units["unit"] if u in have]
@@ -76,9 +76,8 @@ class Planner:
         self.root, self.year, self.campaign = root, year, campaign
         self.documents, self.overrides = documents, overrides
         self.base_params, self.allow_missing = base_params, allow_missing
-        self._loaded: dict[str, report.Inputs | HuibaoError] = {}
+        self._loaded: dict[str, loader.Inputs | HuibaoError] = {}
         self._peers: dict[tuple[str, int], str] = {}
-        self._trees: dict[str, hierarchy.Tree] = {}
 
     def plan(self, units: list[str] | None) -> list[Job | Refusal]:
         """Jobs and refusals for ``units`` (None: every unit with data for the year)."""
@@ -107,7 +106,7 @@ class Planner:
             except HuibaoError as exc:
                 out += [Refusal(unit, doc, str(exc)) for doc in docs]
                 continue
-            tree = self._tree(inputs, key)
+            tree = inputs.tree
             level = tree.levels.get(unit, 0)
             if (key, level) not in self._peers:
                 self._peers[(key, level)] = fingerprint.digest(
@@ -126,24 +125,18 @@ class Planner:
                                fingerprint.combine(doc, parts), warnings))
         return out
 
-    def inputs(self, data_path: object) -> tuple[report.Inputs, str]:
+    def inputs(self, data_path: object) -> tuple[loader.Inputs, str]:
         """The workbook(s) at ``data_path``, read once per batch, and a key for caching."""
         key = json.dumps(data_path, ensure_ascii=False, default=str)
         if key not in self._loaded:
             try:
-                self._loaded[key] = report.load_inputs(self.campaign, data_path, self.root)
+                self._loaded[key] = loader.load_inputs(self.campaign, data_path, self.root)
             except HuibaoError as exc:
                 self._loaded[key] = exc
         got = self._loaded[key]
         if isinstance(got, HuibaoError):
             raise got
         return got, key
-
-    def _tree(self, inputs: report.Inputs, key: str) -> hierarchy.Tree:
-        """The workbook's hierarchy (上级单位), built once per workbook."""
-        if key not in self._trees:
-            self._trees[key] = hierarchy.build_tree(inputs.workbook.units)
-        return self._trees[key]
 
     def _data_path(self, p: dict) -> object:
         if not p.get("data_path"):

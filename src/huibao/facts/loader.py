@@ -1,0 +1,115 @@
+"""The one inputs loader: a pack with its workbook(s), checked, rolled up, as facts.
+
+Every reader of a campaign's data comes through ``load_inputs``: the planner, a worker
+running a notebook, and an analyst's own JupyterLab. It reads the files, runs the checks,
+builds the 上级单位 tree and rolls its indicators up once, and computes the facts.
+
+The result is kept (``CACHE_SIZE`` workbooks per process) and reused while every input
+file — the data files ``data_path`` expands to now, and the campaign pack's files — keeps
+the size and modification time it had when read. A hit returns a fresh copy, so a notebook
+that changes its inputs changes nothing for the next one. Errors are never kept.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from huibao import config
+from huibao.errors import HuibaoError
+from huibao.facts import hierarchy
+from huibao.facts.compute import FACT_COLUMNS, compute_facts
+from huibao.inputs.checks import validate
+from huibao.inputs.findings import Findings
+from huibao.inputs.workbook import Workbook, expand, read_workbook
+from huibao.packs.schema import Pack, load_pack
+
+CACHE_SIZE = 8   # workbooks a process keeps (a batch runs units workbook by workbook)
+
+
+@dataclass
+class Inputs:
+    """A campaign pack with one workbook's data, what was found in it, and its facts.
+
+    ``facts`` hold the rolled-up values of units with units below them; ``workbook``
+    what the files say; ``tree`` the 上级单位 hierarchy of the roster.
+    """
+
+    pack: Pack
+    workbook: Workbook
+    facts: pd.DataFrame
+    findings: Findings
+    tree: hierarchy.Tree
+
+    def level(self, unit: str) -> int:
+        """The unit's hierarchy level: 0 without 上级单位, 1 below such a unit, …"""
+        return self.tree.levels.get(unit, 0)
+
+
+def check_workbook(wb: Workbook, pack: Pack) -> tuple[Findings, hierarchy.RollUp]:
+    """Every problem of ``wb`` (reading, table checks, hierarchy) and its roll-up."""
+    rolled = hierarchy.roll_up_workbook(wb, pack)
+    findings = validate(wb, pack, levels=rolled.tree.levels, rolled=rolled.rolled)
+    findings.extend(rolled.problems)
+    return findings, rolled
+
+
+def read_inputs(campaign: str, data_path: str | Path | list, root: Path | None = None) -> Inputs:
+    """Read and check the input files (a path, folder, glob or list; relative to root).
+
+    Problems are kept in ``findings``, not raised: the document kinds decide per unit.
+    """
+    root = root or config.project_root()
+    pack = load_pack(campaign, config.templates_dir(root))
+    wb = read_workbook(data_path, pack, root)
+    findings, rolled = check_workbook(wb, pack)
+    if rolled.values.empty:
+        facts = pd.DataFrame(columns=FACT_COLUMNS)
+    else:
+        facts = compute_facts(rolled.values, wb.targets, pack, rolled.tree.levels)
+    return Inputs(pack, wb, facts, findings, rolled.tree)
+
+
+_cache: OrderedDict[str, tuple[tuple, bytes]] = OrderedDict()
+
+
+def _stamp(campaign: str, data_path: object, root: Path) -> tuple:
+    files = [*expand(data_path, root),
+             *sorted(p for p in config.campaign_dir(campaign, root).rglob("*") if p.is_file())]
+    out = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            out.append((str(f), None))
+        else:
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None = None) -> Inputs:
+    """``read_inputs``, reused while the input files stay the same (see the module doc)."""
+    root = Path(root) if root is not None else config.project_root()
+    key = json.dumps([campaign, data_path, str(root)], default=str, ensure_ascii=False)
+    try:
+        now = _stamp(campaign, data_path, root)
+    except (HuibaoError, OSError):  # let read_inputs report an unusable data_path
+        return read_inputs(campaign, data_path, root)
+    kept = _cache.get(key)
+    if kept is not None and kept[0] == now:
+        _cache.move_to_end(key)
+        return pickle.loads(kept[1])
+    inputs = read_inputs(campaign, data_path, root)
+    _cache[key] = (now, pickle.dumps(inputs))
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return inputs
+
+
+def clear_cache() -> None:
+    _cache.clear()
