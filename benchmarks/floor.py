@@ -23,10 +23,10 @@ import pandas  # noqa: F401
 from IPython.display import Image, display  # noqa: F401
 
 from huibao import config
+from huibao.documents import kinds
 from huibao.documents import unit as report  # noqa: F401
 from huibao.render import word  # noqa: F401
 from huibao.render.layout import load_profile  # noqa: F401
-from huibao.run import task as runner
 
 matplotlib.use("Agg")
 
@@ -45,7 +45,7 @@ def main() -> None:
     for line in listing.read_text(encoding="utf-8").splitlines():
         unit, document, data_path = line.split("\t")
         if document not in cells:
-            source = runner.notebook_for(document, root)
+            source = kinds.kind(kinds.UNIT, document).notebook_path(root)
             cells[document] = [(p, compile(s, f"{source.name}[{i}]", "exec"))
                                for i, (p, s) in enumerate(code_cells(source))]
         params = {"unit": unit, "year": 2025, "data_path": data_path, "document": document,

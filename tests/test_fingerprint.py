@@ -14,7 +14,7 @@ from huibao.run import fingerprint
 
 def data_and_peers(project: Path) -> dict[str, tuple[str, str]]:
     inputs = report.load_inputs("wenming_city", WORKBOOK, project)
-    peers = fingerprint.digest(fingerprint.peer_view(inputs, 2025))
+    peers = fingerprint.digest(report.peer_view(inputs, 2025))
     return {u: (fingerprint.digest(inputs.workbook.rows_for(u)), peers)
             for u in ("示例县", "白鹭县", "云溪区")}
 

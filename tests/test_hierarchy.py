@@ -26,7 +26,6 @@ from huibao.facts import hierarchy
 from huibao.packs import params
 from huibao.render import word
 from huibao.render.layout import load_profile
-from huibao.run import fingerprint
 from huibao.run.batch import run_batch
 from huibao.run.manifest import Status
 from huibao.run.plan import Job, Planner
@@ -369,7 +368,7 @@ def test_units_are_ranked_and_counted_within_their_level(inputs) -> None:
         assert report.context(inputs["shijian"], unit, YEAR, ROOT)["n_units"] == n
     grid = report.context(inputs["grid"], "桐山街道东门社区", YEAR, ROOT)
     assert (grid["n_units"], grid["peer_noun"]) == (10, "社区（村）")
-    assert fingerprint.peer_view(inputs["grid"], YEAR, "玉泉街道")["units"] == ["桐山街道",
+    assert report.peer_view(inputs["grid"], YEAR, "玉泉街道")["units"] == ["桐山街道",
                                                                               "玉泉街道"]
 
 

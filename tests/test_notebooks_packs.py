@@ -24,7 +24,7 @@ from huibao.packs.schema import list_packs
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2025
-NOTEBOOKS = ["work_summary", "briefing"]
+DOCUMENTS = ["工作总结", "汇报材料"]  # one unit notebook, its document a parameter
 PACKS = [p for p in list_packs(ROOT / "templates") if p != "wenming_city"]
 
 
@@ -42,10 +42,11 @@ def _defaults(campaign: str) -> dict:
 def test_both_notebooks_pass_nbval_with_the_pack_defaults(campaign: str, tmp_path: Path) -> None:
     parameters = _defaults(campaign)
     prepared = []
-    for name in NOTEBOOKS:
-        out = tmp_path / f"{name}_{campaign}.ipynb"
-        pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out),
-                            parameters=parameters, prepare_only=True, cwd=str(ROOT),
+    for document in DOCUMENTS:
+        out = tmp_path / f"unit_{document}_{campaign}.ipynb"
+        pm.execute_notebook(str(ROOT / "notebooks" / "unit.ipynb"), str(out),
+                            parameters={**parameters, "document": document},
+                            prepare_only=True, cwd=str(ROOT),
                             progress_bar=False, log_output=False)
         nb = nbformat.read(out, as_version=4)
         for cell in nb.cells:

@@ -15,8 +15,8 @@ from pathlib import Path
 import docx
 import pytest
 
+from huibao.documents import kinds
 from huibao.render import reproducible
-from huibao.run import task as runner
 from huibao.run.batch import run_batch
 from huibao.run.manifest import Status
 
@@ -24,8 +24,7 @@ YEAR = 2025
 
 
 def documents(root: Path) -> list[str]:
-    return [d for d, nb in runner.NOTEBOOKS.items()
-            if (root / "notebooks" / f"{nb}.ipynb").is_file()]
+    return kinds.documents(kinds.UNIT)
 
 
 def build(root: Path, out: Path, monkeypatch: pytest.MonkeyPatch, isolation: str,

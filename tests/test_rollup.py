@@ -18,6 +18,7 @@ from docx import Document as read_docx
 
 from huibao import config
 from huibao.documents import area as rollup
+from huibao.documents import kinds
 from huibao.errors import PackError
 from huibao.facts import scoring
 from huibao.packs.schema import list_packs
@@ -48,7 +49,7 @@ def docs(tmp_path_factory) -> dict[str, tuple[str, list[list[list[str]]]]]:
     folder = tmp_path_factory.mktemp("rollup")
     r = rollup.load(CAMPAIGN, root=ROOT)
     profile = load_profile(config.layout_profile_path(root=ROOT))
-    for document in rollup.ROLLUP_TITLES:
+    for document in kinds.documents("area"):
         doc = rollup.build_document(r, YEAR, folder / "figures", document=document, root=ROOT)
         path = word.write_docx(doc, folder / f"{document}.docx", profile)
         d = read_docx(str(path))

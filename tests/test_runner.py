@@ -13,8 +13,9 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
+from huibao.documents.kinds import kind
 from huibao.run.manifest import Status
-from huibao.run.task import STOP_FILE, UnitTask, execute, notebook_for
+from huibao.run.task import STOP_FILE, UnitTask, execute
 
 
 def task(root: Path, staging: Path, unit: str = "示例县", timeout: float = 120,
@@ -23,7 +24,7 @@ def task(root: Path, staging: Path, unit: str = "示例县", timeout: float = 12
     parameters = {"unit": unit, "year": 2025, "campaign": "wenming_city",
                   "data_path": "data/wenming_city_sample.xlsx", "doc_date": None,
                   "document": "工作总结", **params}
-    return UnitTask(unit, "工作总结", str(notebook_for("工作总结", root)), str(root),
+    return UnitTask(unit, "工作总结", str(kind("unit", "工作总结").notebook_path(root)), str(root),
                     str(staging), parameters, timeout, {"HUIBAO_HOME": str(root)}, isolation)
 
 
@@ -100,7 +101,8 @@ def test_parameters_are_injected_as_literals_not_code(tmp_path: Path, root: Path
                                                       value: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    nb = load_notebook_node(str(notebook_for("工作总结", root)))  # as papermill reads it
+    source = kind("unit", "工作总结").notebook_path(root)
+    nb = load_notebook_node(str(source))  # as papermill reads it
     nb = parameterize_notebook(nb, {"unit": value, "doc_date": value})
     cell = next(c for c in nb.cells if "injected-parameters" in c.metadata.tags)
     namespace: dict = {}

@@ -24,106 +24,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from huibao import config
-from huibao.documents import charts
+from huibao.documents import charts, kinds
+from huibao.documents.build import build
 from huibao.documents.exhibits import change_cell
-from huibao.documents.unit import TITLES, blocking, selected_groups
-from huibao.errors import DataError, HuibaoError, InvalidData, PackError, UnknownNameError
+from huibao.documents.unit import blocking, selected_groups
+from huibao.errors import DataError, HuibaoError, InvalidData
 from huibao.facts import hierarchy
 from huibao.facts.compute import compute_facts
 from huibao.facts.loader import Inputs, load_inputs
 from huibao.facts.metric import Metric, metrics_for
-from huibao.facts.scoring import METHODS, Standing, Weight, most_improved, spread, standings
+from huibao.facts.scoring import Standing, Weight, most_improved, spread, standings
 from huibao.packs import params
+from huibao.packs.area import SPEC, AreaParams, RollupSpec, load_area, load_spec
 from huibao.packs.params import FORMS
 from huibao.packs.schema import Pack
 from huibao.packs.wording import boilerplate
-from huibao.prose import narrative, phrasing
-from huibao.prose.functions import date_of, qty
+from huibao.prose import phrasing
+from huibao.prose.functions import qty
 from huibao.render.fonts import resolve_cjk_font
-from huibao.render.outline import Block, Document, Figure, Signature, Table
-from huibao.yamlfile import explain, read_yaml
+from huibao.render.outline import Block, Document, Figure, Table
 
-SPEC = "rollup.yaml"
 TREND_YEARS = 5
+UNNAMED = "汇总"   # the area's name when its settings cannot be read
 MAX_NAMED = 5   # missed-target units named one by one; beyond, the furthest behind
-
-
-class WeightSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    key: str
-    weight: float = Field(gt=0)
-    method: str = "target"
-
-    @field_validator("method")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in METHODS:
-            raise ValueError(f"method 应为 {'、'.join(METHODS)} 之一")
-        return v
-
-
-class RollupSpec(BaseModel):
-    """A pack's ``rollup.yaml``."""
-
-    model_config = ConfigDict(extra="forbid")
-    level: str | list[str] | None = None  # unit types compared (所); None: top-level units
-    noun: str | None = None           # 县（区）; default: the pack's peer_noun
-    weights: list[WeightSpec]
-    compare: list[str] = Field(default_factory=list)   # sorted bars with the target line
-    trends: list[str] = Field(default_factory=list)    # small multiples over five years
-    matrix: list[str] = Field(default_factory=list)    # completion matrix rows
-    headline: list[str] = Field(default_factory=list)  # stated first in 基本情况
-
-
-class AreaParams(BaseModel):
-    """``params/<campaign>/rollup.yaml``: who writes the roll-up, about which area."""
-
-    model_config = ConfigDict(extra="forbid")
-    area: str                          # 示例市
-    scope: str = "全市"                 # 全市 / 全县: the prose's word for the whole area
-    signatory: str                     # 示例市文明办
-    superior: str = ""                 # 市委、市政府
-    addressee: str = ""                # 省文明办 (written 汇报材料)
-    doc_date: dt.date | None = None
-    documents: list[str] = Field(default_factory=lambda: list(TITLES))
-
-
-def load_spec(pack: Pack) -> RollupSpec:
-    """The pack's roll-up settings, checked against its indicators."""
-    assert pack.folder is not None
-    path = pack.folder / SPEC
-    if not path.is_file():
-        raise PackError(str(path), f"创建类别“{pack.name}”没有汇总设置：请在该文件中写明"
-                        "综合得分的指标和权重（weights），参见 templates/README.md")
-    try:
-        spec = RollupSpec(**read_yaml(path))
-    except ValidationError as exc:
-        raise PackError(str(path), explain(exc)) from None
-    refs = [w.key for w in spec.weights] + spec.compare + spec.trends + spec.matrix \
-        + spec.headline
-    unknown = [k for k in refs if k not in pack.by_key]
-    if unknown:
-        raise PackError(str(path), f"引用了不存在的指标：{'、'.join(dict.fromkeys(unknown))}")
-    bad = [w.key for w in spec.weights if pack.indicator(w.key).kind == "rank"]
-    if bad:
-        raise PackError(str(path), f"名次类指标不能计入综合得分：{'、'.join(bad)}")
-    return spec
-
-
-def load_area(campaign: str, root: Path) -> AreaParams:
-    path = root / "params" / config.safe_name(campaign) / SPEC
-    if not path.is_file():
-        raise PackError(str(path), "缺少汇总参数：请写明 area（地区名称，如 示例市）和 "
-                        "signatory（署名机关，如 示例市文明办）")
-    try:
-        area = AreaParams(**read_yaml(path))
-    except ValidationError as exc:
-        raise PackError(str(path), explain(exc)) from None
-    config.safe_name(area.area)
-    return area
 
 
 @dataclass
@@ -183,7 +108,7 @@ def load(campaign: str, data_path: str | Path | list | None = None, root: Path |
     """Read the campaign's workbook(s) and settings for a roll-up (``inputs``: already read)."""
     root = root or config.project_root()
     area = area or load_area(campaign, root)
-    if data_path is None:
+    if inputs is None and data_path is None:
         data_path = params.merged(root / "params", campaign).get("data_path")
         if not data_path:
             raise HuibaoError(f"缺少数据文件：请写入 params/{campaign}/defaults.yaml 的 "
@@ -514,34 +439,74 @@ def template_path(r: Rollup, document: str, root: Path | None = None) -> Path:
     return config.templates_dir(root) / "rollup" / f"{document}.md.j2"
 
 
-ROLLUP_TITLES = {"工作总结": "{area}{year}年{name}工作总结",
-                 "汇报材料": "关于{area}{year}年{name}工作情况的汇报"}
-
-
 def build_document(r: Rollup, year: int, figures_dir: Path, *, document: str = "工作总结",
                    doc_date: str | dt.date | None = None, root: Path | None = None,
                    form: str = "书面") -> Document:
-    """Render the roll-up template into an outline with its exhibits."""
-    if document not in ROLLUP_TITLES:
-        raise UnknownNameError("文档类型", document, list(ROLLUP_TITLES))
-    helpers = Helpers(r, year)
-    ctx = context(r, year, root, form=form, helpers=helpers)
-    template = template_path(r, document, root)
-    text = narrative.render(template, ctx)
-    narrative.check_leaks(text, str(template))
-    exhibits = build_exhibits(r, year, figures_dir, ctx["standings"], helpers,
-                              only=narrative.exhibit_keys(text))
-    date = date_of(doc_date if doc_date is not None else r.area.doc_date, year)
-    spoken = document == "汇报材料" and form == "迎检"
-    return Document(
-        title=ROLLUP_TITLES[document].format(area=r.area.area, year=year, name=r.pack.name),
-        subtitle=f"（{phrasing.fmt_date(date)}）" if spoken else None,
-        blocks=narrative.parse(text, exhibits),
-        signature=None if spoken else Signature(r.area.signatory, date),
-        author=r.area.signatory,
-        created=dt.datetime.combine(date, dt.time(9, 0)),
-        keywords=f"{r.pack.name};{document};{year};汇总",
-    )
+    """The area's ``document`` as an outline (the shared build tail, ``build.build``)."""
+    kind = kinds.kind(kinds.AREA, document)
+    return build(kind, AreaSubject(r, year, root, form=form), year, figures_dir,
+                 doc_date=doc_date)
+
+
+class AreaSubject:
+    """The area's roll-up for one year, made ready for the build tail (``kinds.Subject``)."""
+
+    def __init__(self, r: Rollup, year: int, root: Path | None = None, *,
+                 form: str = "书面") -> None:
+        self.r, self.year, self.root, self.form = r, year, root, form
+        self.pack, self.name = r.pack, r.area.area
+        self.signatory, self.default_date = r.area.signatory, r.area.doc_date
+        self.helpers = Helpers(r, year)
+        self._context: dict | None = None
+
+    def context(self) -> dict:
+        if self._context is None:
+            self._context = context(self.r, self.year, self.root, form=self.form,
+                                    helpers=self.helpers)
+        return self._context
+
+    def template(self, document: str) -> Path:
+        return template_path(self.r, document, self.root)
+
+    def exhibits(self, folder: Path, only: set[str]) -> dict[str, Block | None]:
+        return build_exhibits(self.r, self.year, folder, self.context()["standings"],
+                              self.helpers, only=only)
+
+    def key_table(self) -> pd.DataFrame:
+        return standings_frame(self.r, self.year)
+
+    def headline(self) -> str:
+        return headline(self.r, self.year)
+
+
+class AreaScope:
+    """The area above the units: one subject, its documents built from every member's."""
+
+    name = kinds.AREA
+
+    def targets(self, inputs: Inputs, year: int, root: Path) -> list[str]:
+        try:
+            return [load_area(inputs.pack.campaign, root).area]
+        except HuibaoError:  # refused when planned, with the reason
+            return [UNNAMED]
+
+    def plan(self, inputs: Inputs, target: str, year: int, root: Path, *,
+             allow_missing: bool) -> kinds.Planned:
+        r = load(inputs.pack.campaign, None, root, inputs=inputs)
+        warnings = tuple(preflight(r, year))
+        wb = inputs.workbook
+        data = {u: wb.rows_for(u) for u in wb.units["unit"]}
+        return kinds.Planned(warnings, data, members=tuple(members_in(r, year)),
+                             settings=r.area.model_dump(mode="json"),
+                             templates=(config.templates_dir(root) / "rollup",))
+
+    def peers(self, inputs: Inputs, year: int, group: object) -> str:
+        return ""  # its data already covers every unit
+
+    def prepare(self, inputs: Inputs, target: str, year: int, root: Path,
+                **options: object) -> AreaSubject:
+        return AreaSubject(load(inputs.pack.campaign, None, root, inputs=inputs), year, root,
+                           form=str(options.get("form") or "书面"))
 
 
 def standings_frame(r: Rollup, year: int) -> pd.DataFrame:
@@ -562,3 +527,6 @@ def headline(r: Rollup, year: int) -> str:
     for s in standings(r.facts, r.pack, members_in(r, year), year, r.weights()):
         lines.append(f"{s.rank or '—'} {s.unit} {_fmt(s.score, 1)}")
     return "\n".join(lines)
+
+
+kinds.registry.register_scope(AreaScope())

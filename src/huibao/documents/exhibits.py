@@ -23,6 +23,11 @@ NOT_COLLECTED = "—"  # the year lies outside the workbook: nothing was to be f
 MIN_TREND_YEARS = 2
 
 
+# Chart kinds that draw every unit's value for the year: a unit's document changes when
+# another unit's value of these indicators does (``unit.peer_view``).
+CROSS_UNIT_CHARTS = frozenset({"bar_compare"})
+
+
 def _caption(spec: ChartSpec | TableSpec, **fields: object) -> str:
     """The caption with its fields: {unit}, {year}, {first}, {last}; {peers} (the peer noun
     of the unit's level) in cross-unit charts."""

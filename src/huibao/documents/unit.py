@@ -7,12 +7,15 @@ runner only executes the notebook. Nothing here knows about fonts or page layout
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from huibao.documents.exhibits import build_exhibits
+from huibao.documents import kinds
+from huibao.documents.build import build, figures  # noqa: F401  (figures: for notebooks)
+from huibao.documents.exhibits import CROSS_UNIT_CHARTS, build_exhibits
 from huibao.errors import DataError, HuibaoError, InvalidData, UnknownNameError
 from huibao.facts.loader import Inputs, load_inputs  # noqa: F401  (load_inputs: public here for notebooks until the public face lands)
 from huibao.facts.metric import Metric, metrics_for
@@ -21,10 +24,10 @@ from huibao.inputs.workbook import records
 from huibao.packs.params import FORMS
 from huibao.packs.schema import Pack
 from huibao.packs.wording import boilerplate
-from huibao.prose import narrative, phrasing
-from huibao.prose.functions import date_of, problem, qty, target_level
+from huibao.prose import phrasing
+from huibao.prose.functions import problem, qty, target_level
 from huibao.render.fonts import resolve_cjk_font
-from huibao.render.outline import Document, Figure, Signature
+from huibao.render.outline import Block, Document
 
 
 def key_table(inputs: Inputs, unit: str, year: int) -> pd.DataFrame:
@@ -202,43 +205,114 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None, *,
     }
 
 
-# Document type → title pattern (documents.md §2, §3).
-TITLES = {"工作总结": "{unit}{year}年{name}工作总结",
-          "汇报材料": "关于{unit}{year}年{name}工作情况的汇报"}
-
-
 def build_document(inputs: Inputs, unit: str, year: int, figures_dir: Path, *,
                    document: str = "工作总结", doc_date: str | dt.date | None = None,
                    root: Path | None = None, form: str = "书面", addressee: str | None = None,
                    sections: list[str] | None = None) -> Document:
-    """Render the pack's template for one unit-year into an outline with its exhibits.
+    """The unit's ``document`` as an outline (the shared build tail, ``build.build``)."""
+    kind = kinds.kind(kinds.UNIT, document)
+    subject = UnitSubject(inputs, unit, year, root, form=form, addressee=addressee,
+                          sections=sections)
+    return build(kind, subject, year, figures_dir, doc_date=doc_date)
 
-    A 汇报材料 spoken to an inspection team (``form="迎检"``) has no signature; its date
-    stands in brackets under the title instead.
+
+class UnitSubject:
+    """One unit-year made ready for the build tail (``kinds.Subject``)."""
+
+    default_date = None
+
+    def __init__(self, inputs: Inputs, unit: str, year: int, root: Path | None = None, *,
+                 form: str = "书面", addressee: str | None = None,
+                 sections: list[str] | None = None) -> None:
+        self.inputs, self.name, self.year, self.root = inputs, unit, year, root
+        self.pack, self.form = inputs.pack, form
+        self._options = {"sections": sections, "form": form, "addressee": addressee}
+        self._context: dict | None = None
+
+    def context(self) -> dict:
+        if self._context is None:
+            self._context = context(self.inputs, self.name, self.year, self.root,
+                                    **self._options)
+        return self._context
+
+    @property
+    def signatory(self) -> str:
+        return self.context()["unit"].get("signatory") or self.name
+
+    def template(self, document: str) -> Path:
+        return self.pack.template_path(document)
+
+    def exhibits(self, folder: Path, only: set[str]) -> dict[str, Block | None]:
+        ctx = self.context()
+        return build_exhibits(self.pack, self.inputs.facts, ctx["m"], self.name, self.year,
+                              folder, resolve_cjk_font(), groups=set(ctx["groups"]), only=only)
+
+    def key_table(self) -> pd.DataFrame:
+        return key_table(self.inputs, self.name, self.year)
+
+    def headline(self) -> str:
+        return headline(self.inputs, self.name, self.year)
+
+
+class UnitScope:
+    """Units: every unit of 单位信息 with data for the year, each its own documents."""
+
+    name = kinds.UNIT
+
+    def targets(self, inputs: Inputs, year: int, root: Path) -> list[str]:
+        have = set(inputs.facts.loc[inputs.facts["year"] == year, "unit"])
+        return [u for u in inputs.workbook.units["unit"] if u in have]
+
+    def plan(self, inputs: Inputs, target: str, year: int, root: Path, *,
+             allow_missing: bool) -> kinds.Planned:
+        warnings = tuple(w.text() for w in preflight(inputs, target, year,
+                                                     allow_missing=allow_missing))
+        return kinds.Planned(warnings, data_view(inputs, target), peer_group=inputs.level(target))
+
+    def peers(self, inputs: Inputs, year: int, group: object) -> dict:
+        return peer_view(inputs, year, level=group)  # type: ignore[arg-type]
+
+    def prepare(self, inputs: Inputs, target: str, year: int, root: Path,
+                **options: object) -> UnitSubject:
+        return UnitSubject(inputs, target, year, root, **options)  # type: ignore[arg-type]
+
+
+def data_view(inputs: Inputs, unit: str) -> dict:
+    """The rows a unit's document is made from: its own (``Workbook.rows_for``) and, for a
+    unit with units below it, theirs too, since its rolled-up figures come from them."""
+    own = inputs.workbook.rows_for(unit)
+    below = inputs.tree.descendants(unit)
+    if not below:
+        return own
+    return {"unit": own, "below": {u: inputs.workbook.rows_for(u) for u in below}}
+
+
+def peer_view(inputs: Inputs, year: int, unit: str | None = None, *,
+              level: int | None = None) -> dict:
+    """What a ``year`` document shows of the other units of its level (``unit``'s, or
+    ``level``; without either, all levels).
+
+    The list of units of that level with data that year (they are counted and named in
+    charts) and their values of the indicators drawn in cross-unit charts
+    (``exhibits.CROSS_UNIT_CHARTS``). Other units' values that a document does not print
+    (computed ranks shown only in the notebook) are left out, so correcting one county's
+    number re-runs only the documents that print it. Units of a hierarchy are compared
+    within their level (a 站 with the other 站).
     """
-    pack = inputs.pack
-    if document not in TITLES:
-        raise UnknownNameError("文档类型", document, list(TITLES))
-    ctx = context(inputs, unit, year, root, sections=sections, form=form, addressee=addressee)
-    template = pack.template_path(document)
-    text = narrative.render(template, ctx)
-    narrative.check_leaks(text, str(template))
-    # Only the exhibits the text places are drawn: charts are most of a document's cost.
-    exhibits = build_exhibits(pack, inputs.facts, ctx["m"], unit, year, figures_dir,
-                              resolve_cjk_font(), groups=set(ctx["groups"]),
-                              only=narrative.exhibit_keys(text))
-    date = date_of(doc_date, year)
-    spoken = document == "汇报材料" and form == "迎检"
-    signature = Signature(ctx["unit"].get("signatory") or unit, date)
-    return Document(
-        title=TITLES[document].format(unit=unit, year=year, name=pack.name),
-        subtitle=f"（{phrasing.fmt_date(date)}）" if spoken else None,
-        blocks=narrative.parse(text, exhibits),
-        signature=None if spoken else signature,
-        author=ctx["unit"].get("signatory") or unit,
-        created=dt.datetime.combine(date, dt.time(9, 0)),
-        keywords=f"{pack.name};{document};{year}",
-    )
+    facts = inputs.facts[inputs.facts["year"] == year]
+    if unit is not None and "level" in facts.columns:
+        mine = facts.loc[facts["unit"] == unit, "level"]
+        level = int(mine.iloc[0]) if not mine.empty else 0
+    if level is not None and "level" in facts.columns:
+        facts = facts[facts["level"] == level]
+    keys = sorted({key for spec in inputs.pack.exhibits.charts
+                   if spec.kind in CROSS_UNIT_CHARTS for key in spec.indicators})
+    shown = facts[facts["key"].isin(keys)].sort_values(["key", "unit"])
+    values: dict[str, dict[str, float | None]] = {}
+    for row in shown.itertuples():
+        value = float(row.value)
+        values.setdefault(row.key, {})[row.unit] = None if math.isnan(value) else value
+    return {"units": sorted(set(facts["unit"])), "values": values}
 
 
 def headline(inputs: Inputs, unit: str, year: int) -> str:
@@ -258,6 +332,4 @@ def headline(inputs: Inputs, unit: str, year: int) -> str:
     return "\n".join(lines)
 
 
-def figures(doc: Document) -> list[Figure]:
-    """The figures of a document, in order (for display in the notebook)."""
-    return [b for b in doc.blocks if isinstance(b, Figure)]
+kinds.registry.register_scope(UnitScope())

@@ -26,8 +26,6 @@ import pandas as pd
 
 from huibao.packs.schema import Pack
 
-METHODS = ("target", "range")
-
 
 @dataclass(frozen=True)
 class Weight:

@@ -30,7 +30,8 @@ class UnitParams(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     year: int | None = None
     data_path: str | list[str] | None = None
-    doc_date: dt.date | dict[int, dt.date | None] | None = None  # one date, or one per year
+    # one date, or one per year; a quoted date is checked when the document is made
+    doc_date: dt.date | str | dict[int, dt.date | str | None] | None = None
     document: str | None = None
     documents: list[str] | None = None
     form: Literal["书面", "迎检"] | None = None

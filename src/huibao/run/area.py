@@ -1,10 +1,11 @@
 """``huibao rollup``: the units' 工作总结, the area's roll-up, the bound volume, PDFs.
 
 One batch (``batch.run_plan``) makes, in parallel and incrementally, every unit's
-工作总结 (the volume binds them) and the area's roll-up documents (``notebooks/
-rollup.ipynb``). A roll-up document is a manifest entry of kind ``rollup`` whose
-``depends_on`` lists the units' entries; its ``data`` fingerprint covers every unit's
-rows, so a changed unit re-runs that unit and the roll-up, and nothing else.
+工作总结 (the volume binds them) and the area's documents (the ``area`` kinds of the
+document registry, ``notebooks/area.ipynb``). An area document is a manifest entry of
+kind ``rollup`` whose ``depends_on`` lists the units' entries; its ``data`` fingerprint
+covers every unit's rows, so a changed unit re-runs that unit and the area's documents,
+and nothing else.
 
 Then the volume (汇编) is bound from the roll-up's 工作总结 and each unit's, in
 workbook order, unless every part is unchanged since the last binding (the parts'
@@ -19,26 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from huibao import config
-from huibao.documents import area as rollup
+from huibao.documents import kinds
 from huibao.errors import HuibaoError, UsageError
 from huibao.packs import params
+from huibao.packs.area import load_area
 from huibao.prose.functions import date_of
 from huibao.render import files as atomic
 from huibao.render.layout import load_profile
 from huibao.run import batch, fingerprint, plan
 from huibao.run.batch import BatchResult, Reporter
 
-NOTEBOOK = "rollup"
 VOLUME_DIR = "汇编"
 SOURCES = ".sources.json"   # beside the volume: what it was bound from
-
-
-@dataclass(frozen=True)
-class RollupJob(plan.Job):
-    """A roll-up document: a job that reads the units' data."""
-
-    depends_on: tuple[str, ...] = ()
-    kind: str = "rollup"
 
 
 @dataclass
@@ -57,54 +50,6 @@ class RollupResult:
         return code
 
 
-def notebook_path(root: Path) -> Path:
-    return config.notebooks_dir(root) / f"{NOTEBOOK}.ipynb"
-
-
-def plan_rollup(planner: plan.Planner, *, documents: list[str], form: str, data_path: object,
-                doc_date: str | None,
-                unit_jobs: list[plan.Job | plan.Refusal]) -> list[plan.Job | plan.Refusal]:
-    """The area's roll-up documents as jobs (or refusals when its data cannot make them).
-
-    The workbook is the one the planner has read for the units' jobs, not read again.
-    """
-    root, year, campaign = planner.root, planner.year, planner.campaign
-    try:
-        inputs, _ = planner.inputs(data_path)
-        r = rollup.load(campaign, data_path, root, inputs=inputs)
-        warnings = tuple(rollup.preflight(r, year))
-    except HuibaoError as exc:
-        area = _area_name(campaign, root)
-        return [plan.Refusal(area, doc, str(exc)) for doc in documents]
-    wb = r.inputs.workbook
-    data = fingerprint.digest({u: wb.rows_for(u) for u in wb.units["unit"]})
-    members = set(rollup.members_in(r, year))
-    depends = tuple(j.key for j in unit_jobs if j.unit in members)
-    rollup_templates = fingerprint.tree_digest([config.templates_dir(root) / "rollup"],
-                                               config.templates_dir(root))
-    fixed = {"templates": fingerprint.digest([fingerprint.templates_digest(campaign, root),
-                                              rollup_templates]),
-             "kit": fingerprint.kit_digest(),
-             "notebook": fingerprint.file_digest(notebook_path(root))}
-    out: list[plan.Job | plan.Refusal] = []
-    for doc in documents:
-        injected = {"campaign": campaign, "year": year, "data_path": data_path,
-                    "doc_date": doc_date, "document": doc, "form": form}
-        parts = {"data": data, "peers": "",
-                 "params": fingerprint.digest({**injected, "area": r.area.model_dump(
-                     mode="json")}), **fixed}
-        out.append(RollupJob(r.area.area, doc, injected, notebook_path(root),
-                             fingerprint.combine(doc, parts), warnings, depends_on=depends))
-    return out
-
-
-def _area_name(campaign: str, root: Path) -> str:
-    try:
-        return rollup.load_area(campaign, root).area
-    except HuibaoError:
-        return "汇总"
-
-
 def run_rollup(year: int | None, campaign: str, *, documents: list[str] | None = None,
                form: str = "书面", volume: bool = True, pdf: bool = False,
                jobs: int | None = None, force: bool = False, allow_missing: bool = False,
@@ -118,11 +63,11 @@ def run_rollup(year: int | None, campaign: str, *, documents: list[str] | None =
         config.safe_name(campaign)
     except HuibaoError as exc:
         raise UsageError(str(exc)) from None
-    documents = list(dict.fromkeys(documents or rollup.ROLLUP_TITLES))
-    unknown = [d for d in documents if d not in rollup.ROLLUP_TITLES]
+    known = kinds.documents(kinds.AREA)
+    documents = list(dict.fromkeys(documents or known))
+    unknown = [d for d in documents if d not in known]
     if unknown:
-        raise UsageError(f"文档类型“{unknown[0]}”无法识别，可用："
-                         f"{'、'.join(rollup.ROLLUP_TITLES)}")
+        raise UsageError(f"文档类型“{unknown[0]}”无法识别，可用：{'、'.join(known)}")
     overrides = {"data_path": data_path, "doc_date": doc_date}
     base = params.merged(root / "params", campaign, None, overrides)
     year = int(year if year is not None else base.get("year") or 0)
@@ -132,9 +77,8 @@ def run_rollup(year: int | None, campaign: str, *, documents: list[str] | None =
                            overrides={**overrides, "year": year}, base_params=base,
                            allow_missing=allow_missing)
     unit_jobs = planner.plan(None)
-    area_jobs = plan_rollup(planner, documents=documents, form=form,
-                            data_path=base.get("data_path"), doc_date=doc_date,
-                            unit_jobs=unit_jobs)
+    area_jobs = planner.plan(None, scope=kinds.AREA, documents=documents,
+                             extra={"form": form}, after=unit_jobs)
     result = batch.run_plan(root, year, campaign, [*area_jobs, *unit_jobs], jobs=jobs,
                             force=force, scheduler=scheduler, timeout=timeout, wait=wait,
                             reporter=reporter, isolation=isolation)
@@ -185,7 +129,7 @@ def bind_volume(root: Path, year: int, campaign: str, result: BatchResult, area:
                 return path, "未变化"
         except ValueError:
             pass
-    area_params = rollup.load_area(campaign, root)
+    area_params = load_area(campaign, root)
     date = date_of(doc_date if doc_date is not None else area_params.doc_date, year)
     binding.bind(parts, path, title=f"{area}{year}年{pack.name}工作总结汇编",
                  compiler=area_params.signatory, date=date,

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from huibao import config
+from huibao.documents import kinds
 from huibao.errors import HuibaoError, UsageError
 from huibao.packs import params
 from huibao.render import reproducible
@@ -162,7 +163,7 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
     try:
         config.safe_name(campaign)
         for doc in documents or ():
-            runner.notebook_for(doc, root)
+            kinds.kind(kinds.UNIT, doc)
         for unit in units or ():
             check_unit_name(unit)
     except HuibaoError as exc:  # UnknownNameError or a name that cannot be a folder

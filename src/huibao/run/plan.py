@@ -1,8 +1,11 @@
-"""Plan a batch: which unit-documents, with which parameters and input fingerprints.
+"""Plan a batch: which documents, with which parameters and input fingerprints.
 
-Planning reads and writes nothing under outputs/. Each workbook is read once; each unit's
-parameters are merged and its year checked by ``report.preflight``. A unit that cannot
-make a document becomes a ``Refusal`` (shown as 数据有误) and the others go on.
+Planning reads and writes nothing under outputs/. Documents are seen only through the
+document-kind registry (``huibao.documents.kinds``): a scope (the units, or the area
+above them) names its subjects, plans each (its warnings, the data its documents read)
+or refuses it (shown as 数据有误) while the others go on. Each workbook is read once
+(``huibao.facts.loader``). What a notebook receives is its own parameters cell laid over
+with the merged parameters (``notebook_params``).
 """
 
 from __future__ import annotations
@@ -12,28 +15,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huibao import config
-from huibao.documents import unit as report
+from huibao.documents import kinds
 from huibao.errors import HuibaoError, UsageError
 from huibao.facts import loader
 from huibao.packs import params
-from huibao.run import fingerprint
-from huibao.run import task as runner
+from huibao.run import fingerprint, notebook_params
 from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import entry_key
 
 DEFAULT_DOCUMENT = "工作总结"
+# The manifest's word for each scope (its format predates the registry).
+MANIFEST_KIND = {kinds.UNIT: "unit", kinds.AREA: "rollup"}
 
 
 @dataclass(frozen=True)
 class Job:
-    """One unit-document to make (or skip if up to date)."""
+    """One document to make (or skip if up to date)."""
 
-    unit: str
+    unit: str                  # the subject: a unit, or the area
     document: str
     parameters: dict           # injected into the notebook (output_dir added per task)
     notebook: Path
     inputs: dict[str, str]     # fingerprints, see ``manifest``
     warnings: tuple[str, ...]  # data warnings from preflight
+    kind: str = "unit"         # manifest kind: unit, or rollup for the area
+    depends_on: tuple[str, ...] = ()   # entries whose units this document is built from
 
     @property
     def key(self) -> str:
@@ -42,17 +48,11 @@ class Job:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A unit-document that cannot be made, and why."""
+    """A document that cannot be made, and why."""
 
     unit: str
     document: str
     message: str
-
-
-def units_with_data(inputs: loader.Inputs, year: int) -> list[str]:
-    """Units of 单位信息, in workbook order, that have indicator data for ``year``."""
-    have = set(inputs.facts.loc[inputs.facts["year"] == year, "unit"])
-    return [u for u in inputs.workbook.units["unit"] if u in have]
 
 
 def check_unit_name(unit: str) -> str:
@@ -65,7 +65,7 @@ def check_unit_name(unit: str) -> str:
 
 
 class Planner:
-    """Plans the unit-documents of one year and campaign.
+    """Plans the documents of one year and campaign.
 
     ``overrides`` (including the batch's ``year``) win over the parameter files;
     ``documents`` (if given) replace each unit's ``document`` parameter.
@@ -77,52 +77,64 @@ class Planner:
         self.documents, self.overrides = documents, overrides
         self.base_params, self.allow_missing = base_params, allow_missing
         self._loaded: dict[str, loader.Inputs | HuibaoError] = {}
-        self._peers: dict[tuple[str, int], str] = {}
+        self._peers: dict[tuple, str] = {}
+        self._notebooks: dict[Path, str] = {}
 
-    def plan(self, units: list[str] | None) -> list[Job | Refusal]:
-        """Jobs and refusals for ``units`` (None: every unit with data for the year)."""
+    def plan(self, units: list[str] | None, *, scope: str = kinds.UNIT,
+             documents: list[str] | None = None, extra: dict | None = None,
+             after: list[Job | Refusal] = ()) -> list[Job | Refusal]:
+        """Jobs and refusals for ``units`` of ``scope`` (None: every subject the scope
+        finds for the year). ``documents`` and ``extra`` (parameters) override the
+        planner's for this call; ``after``: jobs planned before, which an area depends on."""
+        sc = kinds.scope(scope)
+        wanted = documents or self.documents
         if units is None:
             inputs, _ = self.inputs(self._data_path(self.base_params))
-            units = units_with_data(inputs, self.year)
+            units = sc.targets(inputs, self.year, self.root)
             if not units:
                 raise HuibaoError(f"工作簿中没有任何单位有{self.year}年的指标数据。")
         fixed = {"templates": fingerprint.templates_digest(self.campaign, self.root),
                  "kit": fingerprint.kit_digest()}
-        notebooks: dict[str, str] = {}
         out: list[Job | Refusal] = []
         for unit in units:
-            docs = self.documents or [self.base_params.get("document") or DEFAULT_DOCUMENT]
+            docs = wanted or [self.base_params.get("document") or DEFAULT_DOCUMENT]
             try:
                 check_unit_name(unit)
-                p = params.merged(self.root / "params", self.campaign, unit, self.overrides)
-                docs = self.documents or p.get("documents") or [p.get("document")
+                p = {**self._values(scope, unit), **(extra or {})}
+                docs = wanted or p.get("documents") or [p.get("document")
                                                                  or DEFAULT_DOCUMENT]
+                chosen = [kinds.kind(scope, doc) for doc in docs]
                 inputs, key = self.inputs(self._data_path(p))
-                warnings = tuple(w.text() for w in report.preflight(
-                    inputs, unit, self.year, allow_missing=self.allow_missing) or ())
-                for doc in docs:
-                    notebooks.setdefault(doc, fingerprint.file_digest(
-                        runner.notebook_for(doc, self.root)))
+                planned = sc.plan(inputs, unit, self.year, self.root,
+                                  allow_missing=self.allow_missing)
             except HuibaoError as exc:
                 out += [Refusal(unit, doc, str(exc)) for doc in docs]
                 continue
-            tree = inputs.tree
-            level = tree.levels.get(unit, 0)
-            if (key, level) not in self._peers:
-                self._peers[(key, level)] = fingerprint.digest(
-                    fingerprint.peer_view(inputs, self.year, unit))
-            data = fingerprint.digest(fingerprint.data_view(inputs, unit,
-                                                            tree.descendants(unit)))
-            for doc in docs:
-                injected = {"unit": unit, "year": self.year, "campaign": self.campaign,
-                            "data_path": p["data_path"], "doc_date": p.get("doc_date"),
-                            "document": doc, "form": p.get("form") or "书面",
-                            "addressee": p.get("addressee"), "sections": p.get("sections")}
-                parts = {"data": data, "peers": self._peers[(key, level)],
-                         "params": fingerprint.digest(injected), "notebook": notebooks[doc],
-                         **fixed}
-                out.append(Job(unit, doc, injected, runner.notebook_for(doc, self.root),
-                               fingerprint.combine(doc, parts), warnings))
+            group = (key, scope, planned.peer_group)
+            if group not in self._peers:
+                self._peers[group] = fingerprint.digest(sc.peers(inputs, self.year,
+                                                                 planned.peer_group))
+            data = fingerprint.digest(planned.data)
+            templates = fixed["templates"]
+            if planned.templates:
+                templates = fingerprint.digest([templates, fingerprint.tree_digest(
+                    list(planned.templates), config.templates_dir(self.root))])
+            depends = tuple(j.key for j in after
+                            if isinstance(j, Job) and j.unit in planned.members)
+            for kind in chosen:
+                notebook = kind.notebook_path(self.root)
+                injected = notebook_params.inject(notebook, {
+                    **p, "unit": unit, "year": self.year, "campaign": self.campaign,
+                    "document": kind.document}, exclude={"output_dir"})
+                shaping = injected if planned.settings is None else {
+                    **injected, "area": planned.settings}
+                parts = {"data": data, "peers": self._peers[group],
+                         "params": fingerprint.digest(shaping),
+                         "notebook": self._notebook_digest(notebook),
+                         "templates": templates, "kit": fixed["kit"]}
+                out.append(Job(unit, kind.document, injected, notebook,
+                               fingerprint.combine(kind.document, parts), planned.warnings,
+                               kind=MANIFEST_KIND[scope], depends_on=depends))
         return out
 
     def inputs(self, data_path: object) -> tuple[loader.Inputs, str]:
@@ -137,6 +149,19 @@ class Planner:
         if isinstance(got, HuibaoError):
             raise got
         return got, key
+
+    def _values(self, scope: str, unit: str) -> dict:
+        """A unit's merged parameter files; for the area, the batch's own settings (its
+        document settings live in ``params/<c>/rollup.yaml``, read by the area kind)."""
+        if scope == kinds.UNIT:
+            return params.merged(self.root / "params", self.campaign, unit, self.overrides)
+        return {"data_path": self.base_params.get("data_path"),
+                **{k: v for k, v in self.overrides.items() if v is not None}}
+
+    def _notebook_digest(self, notebook: Path) -> str:
+        if notebook not in self._notebooks:
+            self._notebooks[notebook] = fingerprint.file_digest(notebook)
+        return self._notebooks[notebook]
 
     def _data_path(self, p: dict) -> object:
         if not p.get("data_path"):

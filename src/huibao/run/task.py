@@ -42,13 +42,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from huibao import config, errors
-from huibao.errors import UnknownNameError
+from huibao import errors
 from huibao.run.fingerprint import versions
 from huibao.run.manifest import Status
-
-# Document type → notebook in notebooks/ that produces it.
-NOTEBOOKS = {"工作总结": "work_summary", "汇报材料": "briefing"}
 
 # How a notebook is isolated from the others run by the same worker (see the module doc).
 ISOLATIONS = ("namespace", "kernel")
@@ -57,14 +53,6 @@ DEFAULT_ISOLATION = "namespace"
 STOP_FILE = ".stop"
 KILL_GRACE = 2.0   # seconds between SIGTERM and SIGKILL for a kernel that must stop
 _POLL = 0.25
-
-
-def notebook_for(document: str, root: Path) -> Path:
-    try:
-        name = NOTEBOOKS[document]
-    except KeyError:
-        raise UnknownNameError("文档类型", document, list(NOTEBOOKS)) from None
-    return config.notebooks_dir(root) / f"{name}.ipynb"
 
 
 @dataclass(frozen=True)
