@@ -36,12 +36,14 @@ demo: $(STAMP) ## 生成全部创建类别样例单位2025年的工作总结和�
 	$(BIN)/huibao rollup --campaign wenming_city --year 2025 --allow-missing || status=1; \
 	exit $$status
 
-test: $(STAMP) ## 运行全部测试（代码检查、单元测试、文档审核、nbval）
+test: $(STAMP) ## 运行全部测试（代码检查、分层导入约定、单元测试、文档审核、nbval）
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## 只运行 ruff 代码检查
+lint: $(STAMP) ## 只运行代码检查（ruff）和分层导入约定（import-linter）
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/lint-imports
 
 $(LAB_STAMP): pyproject.toml
 	@test -x $(LAB)/bin/python || $(PYTHON) -m venv $(LAB)

@@ -50,3 +50,21 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
     holder.wait()
     with BatchLock(tmp_path):
         pass
+
+
+def test_the_cli_starts_where_there_is_no_fcntl() -> None:
+    # Windows has no fcntl: the lock module (and so `huibao run --help`) must still import.
+    code = ("import sys; sys.modules['fcntl'] = None\n"
+            "from huibao.app.cli import main\n"
+            "sys.argv = ['huibao', 'run', '--help']\nmain()")
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: huibao run" in done.stdout
+
+
+def test_the_lock_file_is_kept_and_names_its_holder(tmp_path: Path) -> None:
+    with BatchLock(tmp_path):
+        text = (tmp_path / ".lock").read_text(encoding="utf-8")
+        assert '"pid"' in text and '"host"' in text
+    assert (tmp_path / ".lock").is_file()  # never deleted: two runs must lock one file

@@ -21,6 +21,7 @@ from huibao import config
 from huibao.documents import unit as report
 from huibao.packs import params
 from huibao.packs.schema import list_packs
+from huibao.prose.functions import date_of
 from huibao.render import word
 from huibao.render.layout import load_profile
 
@@ -94,7 +95,7 @@ def test_every_figure_in_the_prose_is_recomputed_from_the_workbook(pack_docs) ->
     for b in built:
         text = _prose(b.path)
         allowed = audit.explained(b.unit, YEAR)
-        date = report.date_of(b.params.get("doc_date"), YEAR)
+        date = date_of(b.params.get("doc_date"), YEAR)
         allowed |= {date.month, date.day}
         bad = unexplained(text, allowed, names)
         assert not bad, f"{campaign} {b.label}: 无法从工作簿复核的数字 {bad[:8]}"

@@ -40,6 +40,15 @@ def campaign_dir(campaign: str, root: Path | None = None) -> Path:
     return templates_dir(root) / campaign
 
 
+def shared_dir(root: Path | None = None) -> Path:
+    """templates/shared/: what packs share (wording by year, the area's templates), no pack."""
+    return templates_dir(root) / "shared"
+
+
+def area_templates_dir(root: Path | None = None) -> Path:
+    return shared_dir(root) / "area"
+
+
 def layout_profile_path(name: str = "gbt9704", root: Path | None = None) -> Path:
     return templates_dir(root) / "layout" / f"{name}.yaml"
 

@@ -7,6 +7,7 @@ below all stages; the prose rules built on them are in :mod:`huibao.prose.phrasi
 
 from __future__ import annotations
 
+import datetime
 import math
 import numbers
 from decimal import ROUND_HALF_UP, Decimal
@@ -79,3 +80,12 @@ def fmt_number(value: Num, decimals: int = 0, *, strip_trailing_zero: bool = Tru
     if is_missing(value):
         return missing(label_or(label))
     return digits(to_decimal(value), decimals, strip_trailing_zero)
+
+
+def fmt_date(d: datetime.date, *, label: str = "") -> str:
+    """2025年1月5日: full year, no zero padding (GB/T 9704 7.3.5.4)."""
+    if is_missing(d):
+        return missing(label_or(label, "日期"))
+    if not isinstance(d, datetime.date):
+        raise HuibaoError(f"需要日期，收到 {type(d).__name__}：{d!r}。")
+    return f"{d.year}年{d.month}月{d.day}日"

@@ -9,7 +9,7 @@ improved. Everything campaign-specific is data:
   completion matrix, the level of the units compared.
 * ``params/<campaign>/rollup.yaml`` (the office): the area's name (示例市), the scope word
   of the prose (全市), the signatory, its superior and addressee, the document date.
-* ``templates/rollup/<文档>.md.j2``: the shared narrative templates, unless the pack has its
+* ``templates/shared/area/<文档>.md.j2``: the shared narrative templates, unless the pack has its
   own ``汇总<文档>.md.j2``.
 
 The area's own figures come from the units' the way a hierarchy level's do
@@ -436,7 +436,7 @@ def template_path(r: Rollup, document: str, root: Path | None = None) -> Path:
     own = r.pack.folder / f"汇总{document}.md.j2" if r.pack.folder else None
     if own is not None and own.is_file():
         return own
-    return config.templates_dir(root) / "rollup" / f"{document}.md.j2"
+    return config.area_templates_dir(root) / f"{document}.md.j2"
 
 
 def build_document(r: Rollup, year: int, figures_dir: Path, *, document: str = "工作总结",
@@ -498,7 +498,7 @@ class AreaScope:
         data = {u: wb.rows_for(u) for u in wb.units["unit"]}
         return kinds.Planned(warnings, data, members=tuple(members_in(r, year)),
                              settings=r.area.model_dump(mode="json"),
-                             templates=(config.templates_dir(root) / "rollup",))
+                             templates=(config.area_templates_dir(root),))
 
     def peers(self, inputs: Inputs, year: int, group: object) -> str:
         return ""  # its data already covers every unit

@@ -42,6 +42,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from huibao.errors import ChartError, UnknownNameError
 from huibao.render.fonts import FontChoice, resolve_cjk_font
+from huibao.render.measure import text_width
 
 DPI = 200
 MM_PER_INCH = 25.4
@@ -837,7 +838,7 @@ def _cell_width_em(text: str) -> float:
 
 
 def _text_width_em(text: str) -> float:
-    return sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in text)
+    return text_width(text, narrow=0.55)   # the chart font's digits are a little wider
 
 
 # ---------------------------------------------------------------------------- data
@@ -889,11 +890,6 @@ def _is_whole(value: object) -> bool:
     except (TypeError, ValueError):
         return False
     return math.isfinite(f) and f == int(f)
-
-
-def _plain(v: float) -> str:
-    """A number without trailing zeros (13, 12.5), as the prose prints targets."""
-    return f"{v:.2f}".rstrip("0").rstrip(".")
 
 
 def _formatter(values: Sequence[float | None], decimals: int | None) -> Callable[[float], str]:

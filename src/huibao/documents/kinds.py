@@ -8,11 +8,12 @@ tail (``huibao.documents.build``) is shared by every kind.
 
 The planner, the batch and the roll-up verb see documents only through this module.
 Adding a document type is one ``register`` row here (or in a plugin) and one template per
-pack (``templates/<campaign>/<document>.md.j2``; for the area ``templates/rollup/``).
+pack (``templates/<campaign>/<document>.md.j2``; for the area ``templates/shared/area/``).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,10 +142,20 @@ def kind(scope: str, document: str) -> Kind:
     return registry.kind(scope, document)
 
 
+# The modules that register the built-in scopes (imported on first use: they import this
+# module). A worker imports them before its first task (``load_scopes``).
+SCOPE_MODULES = ("huibao.documents.unit", "huibao.documents.area")
+
+
+def load_scopes() -> None:
+    for module in SCOPE_MODULES:
+        importlib.import_module(module)
+
+
 def scope(name: str) -> Scope:
-    """The scope, its module imported on first use (the scopes import this module)."""
+    """The scope, its module imported on first use."""
     if name not in registry._scopes:
-        from huibao.documents import area, unit  # noqa: F401  (they register themselves)
+        load_scopes()
     return registry.scope(name)
 
 

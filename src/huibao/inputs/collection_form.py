@@ -9,7 +9,6 @@ their own files, so adding a year never means editing an old file.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from huibao.inputs.workbook import (
 )
 from huibao.numbers import fmt_number
 from huibao.packs.schema import Indicator, Pack
+from huibao.render.measure import text_width
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -53,7 +53,8 @@ class UnitRow:
 
 
 def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Excel column width units: one per ASCII character, two per Chinese one."""
+    return round(2 * text_width(text))
 
 
 def _header(ws: Worksheet, row: int, headers: list[str], *, min_width: int = 8) -> None:

@@ -1,6 +1,6 @@
 """Shared wording chosen by year: 指导思想 and other slots of ``boilerplate.yaml``.
 
-``templates/boilerplate.yaml`` holds the shared slots; a pack's own ``boilerplate.yaml``
+``templates/shared/boilerplate.yaml`` holds the shared slots; a pack's own ``boilerplate.yaml``
 replaces whole slots (a 双拥 pack words its 指导思想 differently). Each slot is a list of
 ``{from, to, text}``; the entry whose years cover the document's year wins.
 """
@@ -19,7 +19,7 @@ NAME = "boilerplate.yaml"
 
 def boilerplate(year: int, pack: Pack | None = None, root: Path | None = None) -> dict[str, str]:
     """Year-keyed text blocks (指导思想 …) for ``year``: slot → text."""
-    paths = [config.templates_dir(root) / NAME]
+    paths = [config.shared_dir(root) / NAME]
     if pack is not None and pack.folder is not None:
         paths.append(pack.folder / NAME)
     slots: dict[str, tuple[Path, list]] = {}

@@ -10,7 +10,6 @@ the 【待填：…】 marker.
 
 from __future__ import annotations
 
-import datetime
 import math
 import numbers
 import re
@@ -25,6 +24,7 @@ from huibao.numbers import (
     MISSING_MARK,
     Num,
     digits,
+    fmt_date,
     fmt_number,
     is_missing,
     label_or,
@@ -201,15 +201,6 @@ def cn_num(n: int, ctx: str = "count") -> str:
         return "两" if (n == 2 and ctx == "count") else str(cn2an.an2cn(int(n)))
     warnings.warn(f"{n} 超出汉字数字范围，按阿拉伯数字书写。", PhrasingWarning, stacklevel=2)
     return str(int(n))
-
-
-def fmt_date(d: datetime.date, *, label: str = "") -> str:
-    """2025年1月5日: full year, no zero padding."""
-    if is_missing(d):
-        return missing(label_or(label, "日期"))
-    if not isinstance(d, datetime.date):
-        raise HuibaoError(f"需要日期，收到 {type(d).__name__}：{d!r}。")
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def fmt_year_range(a: int, b: int) -> str:

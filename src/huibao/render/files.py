@@ -1,4 +1,9 @@
-"""Write a file so that readers see the old one or the whole new one, never a part."""
+"""The one file writer: readers see the old file or the whole new one, never a part.
+
+Documents, PDFs, the volume and its source record, the run manifest and the promotion
+of finished files out of staging all come through here. ``durable=True`` also flushes
+the data and the folder entry to disk, so a power cut after the call keeps the new file.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,11 @@ def umask() -> int:
     return mask
 
 
-def write(target: Path, fill: Callable[[Path], object]) -> Path:
+def write(target: Path, fill: Callable[[Path], object], *, durable: bool = False) -> Path:
     """Let ``fill`` write a temporary file beside ``target``, then move it into place.
 
-    The temporary file gets the usual file mode (mkstemp makes 0600); a failure removes
-    it and leaves ``target`` as it was.
+    The temporary file (``.<stem>.<random>.tmp``) gets the usual file mode (mkstemp
+    makes 0600); a failure removes it and leaves ``target`` as it was.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -28,8 +33,35 @@ def write(target: Path, fill: Callable[[Path], object]) -> Path:
     try:
         fill(tmp)
         os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, target)
+        place(tmp, target, durable=durable)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def place(source: Path, target: Path, *, durable: bool = False) -> Path:
+    """Move a finished ``source`` onto ``target`` in one step (same filesystem)."""
+    if durable:
+        with open(source, "rb+") as fh:
+            os.fsync(fh.fileno())
+    os.replace(source, target)
+    if durable:
+        fsync_dir(Path(target).parent)
+    return Path(target)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames in ``folder`` durable (a power cut after this keeps them)."""
+    if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS journals renames
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def stale_temporaries(folder: Path, stem: str) -> list[Path]:
+    """Temporary files ``write`` left for ``stem`` when its process was killed mid-write."""
+    return sorted(folder.glob(f".{stem}.*.tmp"))

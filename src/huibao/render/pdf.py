@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from huibao.errors import HuibaoError
-from huibao.render import files as atomic
+from huibao.render import files
 from huibao.render.fonts import bundled_font_path
 
 # Document font name → open font used for rendering.
@@ -160,4 +160,4 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def _place(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` through a temporary file in the target's folder."""
-    atomic.write(target, lambda tmp: shutil.copyfile(source, tmp))
+    files.write(target, lambda tmp: shutil.copyfile(source, tmp))

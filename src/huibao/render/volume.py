@@ -75,11 +75,11 @@ from docxcompose.composer import Composer
 from lxml import etree
 
 from huibao.errors import HuibaoError
-from huibao.render import files as atomic
-from huibao.render import outline, pdf, reproducible
+from huibao.numbers import fmt_date
+from huibao.render import files, outline, pdf, reproducible
 from huibao.render.layout import LayoutProfile
 from huibao.render.ooxml import add_field, child, put
-from huibao.render.word import _Writer, format_date, title_lines
+from huibao.render.word import Writer, title_lines
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def bind(
             if paginate:
                 raise
             log.warning("汇编目录的页码未能由 LibreOffice 排出，留待 Word 更新域：%s", exc)
-    atomic.write(Path(out), volume.save)
+    files.write(Path(out), volume.save)
     return Path(out)
 
 
@@ -212,7 +212,7 @@ class _Volume:
 
     def __init__(self, profile: LayoutProfile, title: str, compiler: str, date: dt.date):
         self.profile = profile
-        self.writer = _Writer(profile)
+        self.writer = Writer(profile)
         self.meta = outline.Document(title=title, author=compiler, keywords="汇编",
                                      created=dt.datetime.combine(date, dt.time()))
         self.writer.setup(self.meta)
@@ -237,7 +237,7 @@ class _Volume:
         toc.element.attrib.pop(qn("w:customStyle"), None)  # Word's own "toc 1", not a custom one
         toc.base_style = styles["Normal"]
         body = self.profile.elements.body
-        self.writer._fonts(toc.element, body, complete=True)
+        self.writer.fonts(toc.element, body, complete=True)
         ppr = child(toc.element, "w:pPr")
         put(ppr, "w:spacing", before=0, after=0, line=self.profile.line_pitch_twips,
             lineRule="exact")
@@ -262,18 +262,18 @@ class _Volume:
         self._blank(_COVER_LINES_ABOVE_TITLE)
         para = self.docx.add_paragraph(style="Title")
         for i, line in enumerate(lines):
-            run = w._run(para, line, e.title)
+            run = w.run(para, line, e.title)
             if i < len(lines) - 1:
                 run.add_break()
         used = _COVER_LINES_ABOVE_TITLE + len(lines) + 2 + _COVER_LINES_BELOW_DATE
         self._blank(max(self.profile.grid.lines - used, 1))
-        for text in (compiler, format_date(date)):
-            w._para("Normal", text, e.h2.model_copy(update={"bold": False}), align="center",
+        for text in (compiler, fmt_date(date)):
+            w.para("Normal", text, e.h2.model_copy(update={"bold": False}), align="center",
                     first_line=0)
 
     def _toc(self, headings: list[str]) -> None:
         e, w = self.profile.elements, self.writer
-        head = w._para("Normal", TOC_HEADING, e.title, align="center", first_line=0)
+        head = w.para("Normal", TOC_HEADING, e.title, align="center", first_line=0)
         put(child(head._p, "w:pPr"), "w:pageBreakBefore")
         self._blank(1)
         for i, heading in enumerate(headings):
@@ -309,7 +309,7 @@ class _Volume:
              instruction: str | None = None) -> etree._Element:
         run = OxmlElement("w:r")
         parent.append(run)
-        self.writer._fonts(run, self.profile.elements.body)
+        self.writer.fonts(run, self.profile.elements.body)
         if text is not None:
             t = OxmlElement("w:t")
             t.text = text

@@ -8,7 +8,6 @@ layout.md §4; the raw XML lives in :mod:`huibao.render.ooxml`.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import cn2an
@@ -22,9 +21,10 @@ from docx.shared import Mm, Twips
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from huibao.errors import HuibaoError
-from huibao.render import files as atomic
-from huibao.render import outline, reproducible
+from huibao.numbers import fmt_date
+from huibao.render import files, outline, reproducible
 from huibao.render.layout import Element, LayoutProfile
+from huibao.render.measure import text_width
 from huibao.render.ooxml import (
     add_field,
     child,
@@ -43,16 +43,6 @@ _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/s
 _KEPT_STYLES = {"Default Paragraph Font", "Normal Table", "No List"}
 
 
-def format_date(day: dt.date) -> str:
-    """GB/T 9704 7.3.5.4: full year, no zero padding — 2025年1月5日."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _ems(text: str) -> float:
-    """Width in full-width characters: ASCII (digits in Times New Roman) is half."""
-    return sum(0.5 if ord(c) < 0x80 else 1.0 for c in text)
-
-
 _BREAK_AFTER = "）”》年"
 
 
@@ -64,23 +54,23 @@ def title_lines(text: str, width: float) -> list[str]:
     工作 (…工作总结, …工作情况的汇报) when both lines fit, else after a closing bracket,
     quote or 年, the upper line no shorter than the lower and the two as even as can be.
     """
-    if "\n" in text or _ems(text) <= width:
+    if "\n" in text or text_width(text) <= width:
         return text.split("\n")
     fits = [i for i in range(1, len(text))
             if (text.startswith("工作", i) or text[i - 1] in _BREAK_AFTER)
-            and _ems(text[:i]) <= width and _ems(text[i:]) <= width]
+            and text_width(text[:i]) <= width and text_width(text[i:]) <= width]
     if not fits:
         return [text]  # Word wraps it where it must; better than a break in a word
 
     def cost(i: int) -> tuple[bool, bool, float]:
-        upper, lower = _ems(text[:i]), _ems(text[i:])
+        upper, lower = text_width(text[:i]), text_width(text[i:])
         return (not text.startswith("工作", i), upper < lower, abs(upper - lower))
 
     best = min(fits, key=cost)
     return [text[:best], text[best:]]
 
 
-class _Writer:
+class Writer:
     """Builds one python-docx document; numbering state lives here, not in the outline."""
 
     def __init__(self, profile: LayoutProfile) -> None:
@@ -93,7 +83,7 @@ class _Writer:
 
     # -- formatting primitives ------------------------------------------------------
 
-    def _fonts(self, owner, el: Element, bold: bool | None = None, complete: bool = False):
+    def fonts(self, owner, el: Element, bold: bool | None = None, complete: bool = False):
         """The element's faces, size and weight on a run, style or docDefaults."""
         latin, lang = el.latin or self.profile.latin_font, self.profile.language
         bold = el.bold if bold is None else bold
@@ -103,17 +93,17 @@ class _Writer:
         if complete and spacing and el.size_pt == self.profile.elements.body.size_pt:
             put(rpr, "w:spacing", val=spacing)
 
-    def _run(self, para: DocxParagraph, text: str, el: Element, bold: bool | None = None):
+    def run(self, para: DocxParagraph, text: str, el: Element, bold: bool | None = None):
         run = para.add_run(text)
-        self._fonts(run._r, el, bold)
+        self.fonts(run._r, el, bold)
         return run
 
-    def _para(self, style: str, text: str | None = None, el: Element | None = None, **fmt):
+    def para(self, style: str, text: str | None = None, el: Element | None = None, **fmt):
         para = self.docx.add_paragraph(style=style)
         if fmt:
             set_paragraph_format(para._p, **fmt)
         if text:
-            self._run(para, text, el or self.profile.elements.body)
+            self.run(para, text, el or self.profile.elements.body)
         return para
 
     # -- document setup -------------------------------------------------------------
@@ -206,11 +196,11 @@ class _Writer:
             style = styles[name].element
             if fmt:
                 set_paragraph_format(style, complete=True, **fmt)
-            self._fonts(style, el, complete=True)
+            self.fonts(style, el, complete=True)
         tbl_style = styles["Three Line Table"].element
         set_borders(child(tbl_style, "w:tblPr"), "w:tblBorders", self._three_line_borders())
         defaults = root.find(qn("w:docDefaults"))
-        self._fonts(child(defaults, "w:rPrDefault"), e.body, bold=False, complete=True)
+        self.fonts(child(defaults, "w:rPrDefault"), e.body, bold=False, complete=True)
         set_paragraph_format(child(defaults, "w:pPrDefault"), line=pitch, complete=True)
         strip_theme_fonts(root)
         settings = self.docx.settings.element
@@ -244,10 +234,10 @@ class _Writer:
             el = self.profile.elements.page_number
             before, after = pn.format.split("{n}")
             if before:
-                self._run(para, before, el)
-            add_field(lambda para=para, el=el: self._run(para, "", el)._r, " PAGE ", "1")
+                self.run(para, before, el)
+            add_field(lambda para=para, el=el: self.run(para, "", el)._r, " PAGE ", "1")
             if after:
-                self._run(para, after, el)
+                self.run(para, after, el)
 
     def _core_properties(self, doc: outline.Document) -> None:
         stamp = reproducible.document_time(doc)  # SOURCE_DATE_EPOCH or the document's date
@@ -271,11 +261,11 @@ class _Writer:
         width = self.profile.type_area_twips[0] / self.profile.elements.title.char_twips
         lines = title_lines(text, width)
         for i, line in enumerate(lines):
-            run = self._run(para, line, self.profile.elements.title)
+            run = self.run(para, line, self.profile.elements.title)
             if i < len(lines) - 1:
                 run.add_break()
         if subtitle:  # the date in brackets of a spoken report: 楷体, centred, own line
-            self._para("Normal", subtitle, self.profile.elements.h2, align="center",
+            self.para("Normal", subtitle, self.profile.elements.h2, align="center",
                        first_line=0)
         for _ in range(self.profile.title.blank_lines_after):
             self.docx.add_paragraph(style="Normal")
@@ -297,17 +287,17 @@ class _Writer:
         run_in = h.body is not None and h.level >= 3
         para = self.docx.add_paragraph(style=f"Heading {h.level}")
         put(child(para._p, "w:pPr"), "w:keepNext", val=int(not run_in))
-        self._run(para, marker + h.text, el)
+        self.run(para, marker + h.text, el)
         if run_in:
-            self._run(para, h.body, self.profile.elements.body, bold=False)
+            self.run(para, h.body, self.profile.elements.body, bold=False)
         elif h.body:
             self.paragraph(outline.Paragraph(h.body))
 
     def paragraph(self, block: outline.Paragraph) -> None:
         if block.flush:
-            self._para("Body Text", block.text, first_line=0)
+            self.para("Body Text", block.text, first_line=0)
         else:
-            self._para("Body Text", block.text)
+            self.para("Body Text", block.text)
 
     def figure(self, fig: outline.Figure) -> None:
         path = Path(fig.image)
@@ -319,7 +309,7 @@ class _Writer:
             )
         p = self.profile
         area_w, area_h = (Twips(t) for t in p.type_area_twips)
-        para = self._para("Normal", align="center", first_line=0, exact=False, keep_next=True)
+        para = self.para("Normal", align="center", first_line=0, exact=False, keep_next=True)
         wanted = fig.width_mm or p.figures.default_width_mm
         try:
             shape = para.add_run().add_picture(str(path), width=Mm(wanted) if wanted else None)
@@ -335,7 +325,7 @@ class _Writer:
         self.figures += 1
         f = p.figures
         caption = f"{f.caption_prefix}{self.figures}{f.caption_separator}{fig.caption}"
-        self._para("Caption", caption, p.elements.caption)
+        self.para("Caption", caption, p.elements.caption)
 
     def table(self, tab: outline.Table) -> None:
         p, e = self.profile, self.profile.elements
@@ -348,9 +338,9 @@ class _Writer:
         self.tables += 1
         t = p.tables
         caption = f"{t.caption_prefix}{self.tables}{t.caption_separator}{tab.caption}"
-        self._para("Caption", caption, e.table_caption, keep_next=True)
+        self.para("Caption", caption, e.table_caption, keep_next=True)
         if tab.unit_note:
-            self._para("Note Text", tab.unit_note, e.note, align="right", keep_next=True)
+            self.para("Note Text", tab.unit_note, e.note, align="right", keep_next=True)
         table = self.docx.add_table(rows=1 + len(tab.rows), cols=ncols)
         table.style = self.docx.styles["Three Line Table"]
         table.autofit = False
@@ -373,10 +363,10 @@ class _Writer:
                 para.style = self.docx.styles["Table Text"]
                 if r > 0 and c == 0:  # row labels read better flush left
                     set_paragraph_format(para._p, align="left")
-                self._run(para, str(value), e.table_header if r == 0 else e.table)
+                self.run(para, str(value), e.table_header if r == 0 else e.table)
         set_widths(tbl, self._column_widths(tab))
         for note in tab.notes:
-            self._para("Note Text", note, e.note)
+            self.para("Note Text", note, e.note)
 
     def _column_widths(self, tab: outline.Table) -> list[int]:
         """Widths in twips from each column's longest text plus cell padding (one em).
@@ -388,7 +378,7 @@ class _Writer:
         weights = []
         for c, name in enumerate(tab.columns):
             texts = [name, *(str(row[c]) for row in tab.rows)]
-            weights.append(min(max(max(_ems(s) for s in texts), 2.0), 8.0) + 1.0)
+            weights.append(min(max(max(text_width(s) for s in texts), 2.0), 8.0) + 1.0)
         widths = [int(total * w / sum(weights)) for w in weights]
         widths[-1] += total - sum(widths)
         return widths
@@ -405,36 +395,36 @@ class _Writer:
         rules = p.signature
         for _ in range(rules.blank_lines_before):
             self.docx.add_paragraph(style="Normal")
-        date = format_date(sig.date)
+        date = fmt_date(sig.date)
         pitch = body.char_twips + p.char_spacing_twentieths  # one CJK character, twips
         area = p.type_area_twips[0]
         sig_right = round(rules.right_space_chars * pitch)
-        sig_start = area - sig_right - round(_ems(sig.signatory) * pitch)
+        sig_start = area - sig_right - round(text_width(sig.signatory) * pitch)
         date_left = sig_start + round(rules.date_shift_chars * pitch)
-        date_w = round(_ems(date) * pitch)
+        date_w = round(text_width(date) * pitch)
         if date_left + date_w <= area - sig_right:
-            self._para("Normal", sig.signatory, body, align="right", right=sig_right)
-            self._para("Normal", date, body, align="left", left=date_left, first_line=0)
+            self.para("Normal", sig.signatory, body, align="right", right=sig_right)
+            self.para("Normal", date, body, align="left", left=date_left, first_line=0)
             return
         # A longer date keeps the 2-character right space; the 署名 moves left so that it
         # still starts 2 characters before the date.
         shift = round(rules.date_shift_chars * pitch)
-        right = sig_right + date_w + shift - round(_ems(sig.signatory) * pitch)
-        self._para("Normal", sig.signatory, body, align="right", right=right)
-        self._para("Normal", date, body, align="right", right=sig_right)
+        right = sig_right + date_w + shift - round(text_width(sig.signatory) * pitch)
+        self.para("Normal", sig.signatory, body, align="right", right=right)
+        self.para("Normal", date, body, align="right", right=sig_right)
 
 
 _BLOCKS = {
-    outline.Heading: _Writer.heading,
-    outline.Paragraph: _Writer.paragraph,
-    outline.Figure: _Writer.figure,
-    outline.Table: _Writer.table,
+    outline.Heading: Writer.heading,
+    outline.Paragraph: Writer.paragraph,
+    outline.Figure: Writer.figure,
+    outline.Table: Writer.table,
 }
 
 
 def build_docx(doc: outline.Document, profile: LayoutProfile) -> DocxDocument:
     """Build the python-docx document in memory; raises HuibaoError on bad content."""
-    writer = _Writer(profile)
+    writer = Writer(profile)
     writer.setup(doc)
     writer.title(doc.title, doc.subtitle)
     for block in doc.blocks:
@@ -455,4 +445,4 @@ def write_docx(doc: outline.Document, path: Path, profile: LayoutProfile) -> Pat
     """
     document = build_docx(doc, profile)
     when = reproducible.document_time(doc)  # fixed zip times
-    return atomic.write(path, lambda tmp: reproducible.save_docx(document, tmp, when))
+    return files.write(path, lambda tmp: reproducible.save_docx(document, tmp, when))

@@ -25,7 +25,7 @@ from huibao.errors import HuibaoError, UsageError
 from huibao.packs import params
 from huibao.packs.area import load_area
 from huibao.prose.functions import date_of
-from huibao.render import files as atomic
+from huibao.render import files
 from huibao.render.layout import load_profile
 from huibao.run import batch, fingerprint, plan
 from huibao.run.batch import BatchResult, Reporter
@@ -135,6 +135,6 @@ def bind_volume(root: Path, year: int, campaign: str, result: BatchResult, area:
                  compiler=area_params.signatory, date=date,
                  profile=load_profile(config.layout_profile_path(root=root)))
     text = json.dumps(sources, ensure_ascii=False, indent=1)
-    atomic.write(record, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    files.write(record, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path, "已生成"
 

@@ -49,9 +49,10 @@ def warm() -> None:
     import pandas  # noqa: F401
     from IPython.display import Image, display  # noqa: F401
 
-    from huibao.documents import unit  # noqa: F401
-    from huibao.render import word  # noqa: F401
-    from huibao.render.layout import load_profile  # noqa: F401
+    import huibao  # noqa: F401  (what the notebooks import)
+    from huibao.documents import kinds
+
+    kinds.load_scopes()
     from huibao.run.nbshell import shell
 
     shell()

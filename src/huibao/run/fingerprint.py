@@ -14,7 +14,6 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-import huibao
 from huibao import config
 
 # Packages whose versions change what a document looks like.
@@ -64,7 +63,7 @@ def versions() -> dict[str, str]:
 
 def kit_digest() -> str:
     """The kit's versions and its own source: editing huibao re-runs every document."""
-    package = Path(huibao.__file__).parent
+    package = Path(__file__).resolve().parents[1]   # src/huibao
     return digest({"versions": versions(), "source": tree_digest([package], package, "*.py")})
 
 
@@ -72,7 +71,7 @@ def templates_digest(campaign: str, root: Path) -> str:
     """The campaign pack, the layout profiles and the boilerplate texts."""
     templates = config.templates_dir(root)
     return tree_digest([config.campaign_dir(campaign, root), templates / "layout",
-                        templates / "boilerplate.yaml"], templates)
+                        config.shared_dir(root) / "boilerplate.yaml"], templates)
 
 
 def combine(document: str, parts: dict[str, str]) -> dict[str, str]:

@@ -60,6 +60,8 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
+from huibao.render import files
+
 FORMAT = 1
 NAME = "manifest.json"
 
@@ -107,7 +109,7 @@ class Manifest:
         A manifest that cannot be read (edited by hand, or from a newer kit) is renamed to
         ``manifest.json.unreadable`` rather than overwritten, and every unit re-runs.
         """
-        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # from a run killed mid-save
+        for stale in files.stale_temporaries(path.parent, path.stem):  # killed mid-save
             stale.unlink(missing_ok=True)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -144,21 +146,6 @@ class Manifest:
 
     def save(self) -> None:
         """Write atomically: a reader sees the old file or the new one, never a mix."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(self.data, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames in ``folder`` durable (a power cut after this keeps them)."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        text = json.dumps(self.data, ensure_ascii=False, indent=1) + "\n"
+        files.write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"),
+                    durable=True)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Protocol
 
+from huibao.documents import kinds
 from huibao.errors import HuibaoError, UnknownNameError
 from huibao.run import task as runner
 
@@ -51,7 +52,7 @@ def open_pool(jobs: int | None, scheduler: str | None = None, tasks: int = 1) ->
 
 
 PRELOAD = ["huibao.run.task", "papermill", "huibao.run.engine", "huibao.run.nbshell",
-           "IPython.display", "pandas", "matplotlib", "docx", "huibao.documents.unit",
+           "IPython.display", "pandas", "matplotlib", "docx", *kinds.SCOPE_MODULES,
            "huibao.render.word"]
 
 

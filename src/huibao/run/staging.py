@@ -15,12 +15,16 @@ import os
 import secrets
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from huibao.render import files
 from huibao.run import fingerprint
-from huibao.run.manifest import fsync_dir
-from huibao.run.task import STOP_FILE, UnitTask
+
+if TYPE_CHECKING:
+    from huibao.run.task import UnitTask
 
 FOLDER = ".staging"
+STOP_FILE = ".stop"   # in a task's folder: the batch asks the task to stop
 
 
 def make(base: Path, unit: str, document: str) -> Path:
@@ -62,14 +66,15 @@ def promote(task: UnitTask, unit_dir: Path, outputs: Path, previous: dict | None
             os.replace(f, unit_dir / "figures" / f.name)
             figures.append(rel(unit_dir / "figures" / f.name))
     for old in set((previous or {}).get("figures", [])) - set(figures):
-        (outputs / old).unlink(missing_ok=True)
+        # The manifest is data: a path that leaves the unit's figures folder is ignored.
+        stale = (outputs / str(old)).resolve()
+        if stale.parent == (unit_dir / "figures").resolve():
+            stale.unlink(missing_ok=True)
     notebook = unit_dir / task.executed.name
     os.replace(task.executed, notebook)
     docx = unit_dir / task.docx.name
     sha = fingerprint.file_digest(task.docx)
-    _fsync(task.docx)
-    os.replace(task.docx, docx)
-    fsync_dir(unit_dir)
+    files.place(task.docx, docx, durable=True)
     failed_notebook(task, unit_dir).unlink(missing_ok=True)
     return {"docx": rel(docx), "docx_sha256": sha, "notebook": rel(notebook),
             "figures": figures}
@@ -88,7 +93,3 @@ def keep_failed(task: UnitTask, unit_dir: Path) -> Path | None:
     os.replace(task.executed, kept)
     return kept
 
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())

@@ -45,12 +45,12 @@ from pathlib import Path
 from huibao import errors
 from huibao.run.fingerprint import versions
 from huibao.run.manifest import Status
+from huibao.run.staging import STOP_FILE
 
 # How a notebook is isolated from the others run by the same worker (see the module doc).
 ISOLATIONS = ("namespace", "kernel")
 DEFAULT_ISOLATION = "namespace"
 
-STOP_FILE = ".stop"
 KILL_GRACE = 2.0   # seconds between SIGTERM and SIGKILL for a kernel that must stop
 _POLL = 0.25
 
