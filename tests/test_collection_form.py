@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from huibao.app.cli import app
 from huibao.config import layout_profile_path
 from huibao.documents import unit as report
+from huibao.facts import loader
 from huibao.inputs.collection_form import SPARE_ROWS
 from huibao.inputs.workbook import read_workbook
 from huibao.packs.schema import load_pack
@@ -127,7 +128,7 @@ def test_filled_form_checks_clean_and_builds_a_document(form: Path, pack, sample
                                       str(YEAR), "--allow-missing"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
 
-    inputs = report.load_inputs("wenming_city", [sample_path, filled], root)
+    inputs = loader.load_inputs("wenming_city", [sample_path, filled], root)
     report.preflight(inputs, "示例县", YEAR)
     v = inputs.workbook.values
     assert len(v[(v.year == YEAR) & (v.key == "public_ads")]) == 8

@@ -26,6 +26,7 @@ from docx.oxml.ns import qn
 
 from huibao import config
 from huibao.documents import unit as report
+from huibao.facts import loader
 from huibao.render import word
 from huibao.render.layout import load_profile
 
@@ -40,7 +41,7 @@ def audit(root: Path, sample_path: Path) -> Data:
 
 @pytest.fixture(scope="module")
 def built(root: Path, sample_path: Path, tmp_path_factory) -> dict[str, Path]:
-    inputs = report.load_inputs("wenming_city", sample_path, root)
+    inputs = loader.load_inputs("wenming_city", sample_path, root)
     profile = load_profile(config.layout_profile_path(root=root))
     out = {}
     for unit in ("示例县", "云溪区"):

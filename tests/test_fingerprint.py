@@ -9,11 +9,12 @@ import pytest
 from batch_project import WORKBOOK, make_project, set_value
 
 from huibao.documents import unit as report
+from huibao.facts import loader
 from huibao.run import fingerprint
 
 
 def data_and_peers(project: Path) -> dict[str, tuple[str, str]]:
-    inputs = report.load_inputs("wenming_city", WORKBOOK, project)
+    inputs = loader.load_inputs("wenming_city", WORKBOOK, project)
     peers = fingerprint.digest(report.peer_view(inputs, 2025))
     return {u: (fingerprint.digest(inputs.workbook.rows_for(u)), peers)
             for u in ("示例县", "白鹭县", "云溪区")}

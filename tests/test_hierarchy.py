@@ -22,7 +22,7 @@ from batch_project import make_project, set_value
 from huibao.config import layout_profile_path
 from huibao.documents import unit as report
 from huibao.errors import InvalidData
-from huibao.facts import hierarchy
+from huibao.facts import hierarchy, loader
 from huibao.packs import params
 from huibao.render import word
 from huibao.render.layout import load_profile
@@ -125,11 +125,11 @@ def expected(s: Sample, unit: str, year: int, key: str) -> float | None:
 
 
 @pytest.fixture(scope="module")
-def inputs() -> dict[str, report.Inputs]:
-    return {c: report.load_inputs(c, DATA[c], ROOT) for c in DATA}
+def inputs() -> dict[str, loader.Inputs]:
+    return {c: loader.load_inputs(c, DATA[c], ROOT) for c in DATA}
 
 
-def fact(inputs: report.Inputs, unit: str, year: int, key: str) -> float | None:
+def fact(inputs: loader.Inputs, unit: str, year: int, key: str) -> float | None:
     f = inputs.facts
     rows = f[(f.unit == unit) & (f.year == year) & (f.key == key)]
     return None if rows.empty or pd.isna(rows.value.iloc[0]) else float(rows.value.iloc[0])
@@ -237,7 +237,7 @@ def test_a_rolled_up_value_names_its_source(inputs) -> None:
 # --------------------------------------------------------------------------- missing values
 
 
-def _prose(inputs: report.Inputs, campaign: str, unit: str, tmp_path: Path) -> str:
+def _prose(inputs: loader.Inputs, campaign: str, unit: str, tmp_path: Path) -> str:
     p = params.merged(ROOT / "params", campaign, unit, {"year": YEAR})
     doc = report.build_document(inputs, unit, YEAR, tmp_path / "figures", root=ROOT,
                                 doc_date=p.get("doc_date"), addressee=p.get("addressee"))
@@ -283,7 +283,7 @@ def test_a_parents_own_figure_that_differs_is_a_located_warning(tmp_path: Path) 
     set_value(path, YUNXI, YEAR, "注册志愿者", total + 50)
     set_value(path, QINGSHAN, YEAR, "注册志愿者",
               sum(s.values[(k, YEAR, "volunteers_registered")] for k in s.children(QINGSHAN)))
-    inputs = report.load_inputs("shijian", path, ROOT)
+    inputs = loader.load_inputs("shijian", path, ROOT)
     warned = [p for p in inputs.findings.warnings if p.rule == "rollup_mismatch"]
     assert len(warned) == 1  # the 所 whose figure equals its 站' sum is fine
     w = warned[0]
@@ -320,7 +320,7 @@ def test_a_cycle_and_an_unknown_parent_are_errors_naming_the_cell(tmp_path: Path
     path = _copy("shijian", tmp_path)
     rows = _set_parents(path, {CENTRE: FENGLIN,
                                "云溪镇白鹭村新时代文明实践站": "云溪镇新时代文明实践站"})
-    inputs = report.load_inputs("shijian", path, ROOT)
+    inputs = loader.load_inputs("shijian", path, ROOT)
     cycle = {p.unit: p for p in inputs.findings.errors if p.rule == "parent_cycle"}
     assert set(cycle) == {CENTRE, QINGSHAN, FENGLIN}
     for unit, p in cycle.items():

@@ -18,7 +18,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from huibao.documents import unit as report
+from huibao.facts import loader
 from huibao.packs import params
 from huibao.packs.schema import list_packs
 
@@ -31,7 +31,7 @@ PACKS = [p for p in list_packs(ROOT / "templates") if p != "wenming_city"]
 def _defaults(campaign: str) -> dict:
     """The pack's defaults.yaml, and its first sample unit (the demo unit)."""
     p = params.merged(ROOT / "params", campaign, None, {"year": YEAR})
-    inputs = report.load_inputs(campaign, p["data_path"], ROOT)
+    inputs = loader.load_inputs(campaign, p["data_path"], ROOT)
     unit = str(inputs.workbook.units["unit"].iloc[0])
     p = params.merged(ROOT / "params", campaign, unit, {"year": YEAR})
     keep = {"year", "data_path", "doc_date", "form", "addressee", "sections"}

@@ -19,6 +19,7 @@ from docx.oxml.ns import qn
 
 from huibao import config
 from huibao.documents import unit as report
+from huibao.facts import loader
 from huibao.packs import params
 from huibao.packs.schema import list_packs
 from huibao.prose.functions import date_of
@@ -45,9 +46,9 @@ class Built:
         return f"{self.unit} {self.document}（{self.form}）"
 
 
-def _sample_units(campaign: str) -> tuple[report.Inputs, dict, list[str]]:
+def _sample_units(campaign: str) -> tuple[loader.Inputs, dict, list[str]]:
     base = params.merged(ROOT / "params", campaign, None, {"year": YEAR})
-    inputs = report.load_inputs(campaign, base["data_path"], ROOT)
+    inputs = loader.load_inputs(campaign, base["data_path"], ROOT)
     units = sorted(set(inputs.facts.loc[inputs.facts["year"] == YEAR, "unit"]))
     return inputs, base, units
 

@@ -13,6 +13,7 @@ import pytest
 
 from huibao import config
 from huibao.documents import unit as report
+from huibao.facts import loader
 from huibao.render import word
 from huibao.render.layout import load_profile
 from huibao.render.pdf import soffice, to_pdf
@@ -30,7 +31,7 @@ def _ems(line: str) -> float:
 @pytest.fixture(scope="module")
 def pdf(root: Path, sample_path: Path, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("render")
-    inputs = report.load_inputs("wenming_city", sample_path, root)
+    inputs = loader.load_inputs("wenming_city", sample_path, root)
     doc = report.build_document(inputs, "示例县", 2025, folder / "figures", root=root)
     path = word.write_docx(doc, folder / "工作总结.docx",
                            load_profile(config.layout_profile_path(root=root)))

@@ -9,11 +9,12 @@ import pytest
 from audit import Data, fmt, load_pack
 
 from huibao.documents import unit as report
+from huibao.facts import loader
 
 
 @pytest.fixture(scope="module")
-def inputs(root: Path, sample_path: Path) -> report.Inputs:
-    return report.load_inputs("wenming_city", sample_path, root)
+def inputs(root: Path, sample_path: Path) -> loader.Inputs:
+    return loader.load_inputs("wenming_city", sample_path, root)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +147,7 @@ def test_blocking_errors_are_the_units_own_and_year_scoped_ones_of_its_year() ->
     assert ("missing_required", 2025) not in rules and ("non_numeric", 2021) in rules
 
 
-def test_only_the_exhibits_the_text_places_are_drawn(inputs: report.Inputs, root: Path,
+def test_only_the_exhibits_the_text_places_are_drawn(inputs: loader.Inputs, root: Path,
                                                       tmp_path: Path) -> None:
     # The 文明城市 汇报材料 places the target table and no figure: no chart is drawn.
     doc = report.build_document(inputs, "示例县", 2025, tmp_path / "figures",

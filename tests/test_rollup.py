@@ -24,7 +24,7 @@ from huibao.facts import scoring
 from huibao.packs.schema import list_packs
 from huibao.render import word
 from huibao.render.layout import load_profile
-from huibao.run import area as rollup_run
+from huibao.run import rollup as rollup_run
 from huibao.run.manifest import Status
 
 YEAR = 2025

@@ -144,12 +144,12 @@ def rollup(
     示例：huibao rollup --year 2025 --campaign wenming_city --pdf
     """
     from huibao.app import progress
-    from huibao.run import area as rollup_run
+    from huibao.run import rollup
     documents = [d.strip() for d in (docs or "").replace("，", ",").split(",") if d.strip()]
     try:
         root = config.project_root()
         with progress.ConsoleReporter(err) as reporter:
-            result = rollup_run.run_rollup(
+            result = rollup.run_rollup(
                 year, campaign, documents=documents or None, form=form, volume=volume,
                 pdf=pdf, jobs=jobs, force=force, allow_missing=allow_missing,
                 scheduler=scheduler, timeout=timeout, wait=False,
@@ -182,17 +182,17 @@ def params(
 
     示例：huibao params --unit 示例县 --year 2025
     """
-    from huibao.packs import params as parameters
+    from huibao.packs.params import files, merged, to_yaml
     try:
         folder = config.project_root() / "params"
-        used = parameters.files(folder, campaign, config.safe_name(unit))
-        merged = parameters.merged(folder, campaign, unit, {"year": year})
+        used = files(folder, campaign, config.safe_name(unit))
+        values = merged(folder, campaign, unit, {"year": year})
     except HuibaoError as exc:
         _fail(exc, debug)
         return
     sources = " ← ".join(_relative(p) for p in used) or "（没有参数文件）"
     typer.echo(f"# {unit}：{sources}" + (" ← 命令行" if year is not None else ""))
-    typer.echo(parameters.to_yaml(merged), nl=False)
+    typer.echo(to_yaml(values), nl=False)
 
 
 @app.command()
@@ -212,15 +212,15 @@ def check(
 
     示例：huibao check data/wenming_city_sample.xlsx
     """
-    from huibao.app import data_commands as checking
+    from huibao.app import data_commands
     try:
         root = config.project_root()
-        result = checking.run_check(files or [], campaign, root, year=year,
+        result = data_commands.run_check(files or [], campaign, root, year=year,
                                     allow_missing=allow_missing)
     except HuibaoError as exc:
         _fail(exc, debug)
         return
-    checking.print_report(result, out)
+    data_commands.print_report(result, out)
     raise typer.Exit(Exit.FAILED if result.findings.errors else Exit.OK)
 
 
@@ -240,10 +240,10 @@ def template(
 
     示例：huibao template --year 2026 --units 示例县,云溪区
     """
-    from huibao.app import data_commands as checking
+    from huibao.app import data_commands
     try:
         root = config.project_root()
-        path, count = checking.make_template(campaign, year, root, units=units, output=output,
+        path, count = data_commands.make_template(campaign, year, root, units=units, output=output,
                                              force=force)
     except HuibaoError as exc:
         _fail(exc, debug)

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from huibao.documents import kinds
-from huibao.documents.build import build, figures  # noqa: F401  (figures: for notebooks)
+from huibao.documents.build import build
 from huibao.documents.exhibits import CROSS_UNIT_CHARTS, build_exhibits
 from huibao.errors import DataError, HuibaoError, InvalidData, UnknownNameError
-from huibao.facts.loader import Inputs, load_inputs  # noqa: F401  (load_inputs: public here for notebooks until the public face lands)
+from huibao.facts.loader import Inputs
 from huibao.facts.metric import Metric, metrics_for
 from huibao.inputs.findings import Findings, Problem
 from huibao.inputs.workbook import records

@@ -8,7 +8,7 @@
 2. Lock ``outputs/<year>/<campaign>/``, remove staging folders left by killed runs, and
    skip each unit-document whose last good build had the same fingerprint and whose .docx
    is intact (未变化).
-3. Execute the rest with ``runner.execute`` in a pool (local processes or Dask), each into
+3. Execute the rest with ``execute`` in a pool (local processes or Dask), each into
    its own staging folder, at most ``pool.slots`` at a time.
 4. Promote each success (``staging.promote``: figures, notebook, .docx last) and only then
    record it in the manifest. A failure keeps its notebook as ``<文档>.failed.ipynb`` and
@@ -41,13 +41,12 @@ from huibao.documents import kinds
 from huibao.errors import HuibaoError, UsageError
 from huibao.packs import params
 from huibao.render import reproducible
-from huibao.run import fingerprint, staging
-from huibao.run import pools as executors
-from huibao.run import task as runner
+from huibao.run import fingerprint, pools, staging
 from huibao.run.lock import BatchLock
 from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import Manifest, RunState, Status, entry_key
 from huibao.run.plan import Job, Planner, Refusal, check_unit_name
+from huibao.run.task import DEFAULT_ISOLATION, ISOLATIONS, Outcome, UnitTask, execute
 
 STOP_GRACE = 30.0  # seconds running tasks get to stop before their workers are killed
 # The manifest is rewritten after each finished document, but not more often than every
@@ -125,7 +124,7 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
               scheduler: str | None = None, timeout: float = 600,
               overrides: dict | None = None, wait: bool = False, root: Path | None = None,
               reporter: Reporter | None = None,
-              isolation: str = runner.DEFAULT_ISOLATION) -> BatchResult:
+              isolation: str = DEFAULT_ISOLATION) -> BatchResult:
     """Make ``documents`` for ``units`` (default: every unit with data for ``year``).
 
     Parameters
@@ -191,15 +190,15 @@ def check_options(jobs: int | None, timeout: float, isolation: str) -> None:
         raise UsageError(f"--jobs 应为正整数（当前值：{jobs}）")
     if timeout <= 0:
         raise UsageError(f"--timeout 应为正数秒（当前值：{timeout:g}）")
-    if isolation not in runner.ISOLATIONS:
-        raise UsageError(f"--isolation 应为 {' 或 '.join(runner.ISOLATIONS)}"
+    if isolation not in ISOLATIONS:
+        raise UsageError(f"--isolation 应为 {' 或 '.join(ISOLATIONS)}"
                          f"（当前值：{isolation}）")
 
 
 def run_plan(root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
              jobs: int | None = None, force: bool = False, scheduler: str | None = None,
              timeout: float = 600, wait: bool = False, reporter: Reporter | None = None,
-             isolation: str = runner.DEFAULT_ISOLATION) -> BatchResult:
+             isolation: str = DEFAULT_ISOLATION) -> BatchResult:
     """Run an already planned batch (unit documents and roll-ups alike), see ``run_batch``."""
     check_options(jobs, timeout, isolation)
     return _Batch(root, year, campaign, plan, jobs=jobs, force=force, scheduler=scheduler,
@@ -210,7 +209,7 @@ def run_plan(root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
 class _Batch:
     def __init__(self, root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
                  jobs, force, scheduler, timeout, wait, reporter: Reporter,
-                 isolation: str = runner.DEFAULT_ISOLATION) -> None:
+                 isolation: str = DEFAULT_ISOLATION) -> None:
         self.root, self.year, self.campaign, self.plan = root, year, campaign, plan
         self.jobs, self.force, self.scheduler = jobs, force, scheduler
         self.timeout, self.wait, self.reporter = timeout, wait, reporter
@@ -309,9 +308,9 @@ class _Batch:
         if not todo:
             return
         queue = deque(todo)
-        pool = executors.open_pool(self.jobs, self.scheduler, len(todo))
+        pool = pools.open_pool(self.jobs, self.scheduler, len(todo))
         self.manifest.run["executor"] = pool.label
-        running: dict[Future, tuple[Job, runner.UnitTask, float]] = {}
+        running: dict[Future, tuple[Job, UnitTask, float]] = {}
         deadline = None
         try:
             while queue or running:
@@ -326,7 +325,7 @@ class _Batch:
                 if running and (self.hurry or (deadline and time.monotonic() > deadline)):
                     pool.kill()
                     for job, task, start in running.values():
-                        self._finish(job, task, runner.Outcome(
+                        self._finish(job, task, Outcome(
                             job.unit, job.document, Status.INTERRUPTED, start, time.time(),
                             "批量运行已中断，工作进程已结束"))
                     running.clear()
@@ -334,7 +333,7 @@ class _Batch:
                 while queue and len(running) < pool.slots:
                     job = queue.popleft()
                     task = self._task(job)
-                    running[pool.executor.submit(runner.execute, task)] = (job, task, time.time())
+                    running[pool.executor.submit(execute, task)] = (job, task, time.time())
                     self.reporter.started(job.unit, job.document)
                 done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -344,7 +343,7 @@ class _Batch:
                     self._save()
                 if self._broken and not running:  # a worker died: carry on with a new pool
                     pool.close()
-                    pool = executors.open_pool(self.jobs, self.scheduler, len(queue) or 1)
+                    pool = pools.open_pool(self.jobs, self.scheduler, len(queue) or 1)
                     self._broken = False
         finally:
             pool.close()
@@ -362,8 +361,8 @@ class _Batch:
         self._save_cost = self._saved_at - start
         self._dirty = False
 
-    def _task(self, job: Job) -> runner.UnitTask:
-        return runner.UnitTask(
+    def _task(self, job: Job) -> UnitTask:
+        return UnitTask(
             unit=job.unit, document=job.document, notebook=str(job.notebook),
             root=str(self.root), staging=str(staging.make(self.base, job.unit, job.document)),
             parameters=job.parameters, timeout=self.timeout,
@@ -372,7 +371,7 @@ class _Batch:
                  reproducible.ENV: os.environ.get(reproducible.ENV)},
             isolation=self.isolation)
 
-    def _outcome(self, future: Future, job: Job, start: float) -> runner.Outcome:
+    def _outcome(self, future: Future, job: Job, start: float) -> Outcome:
         """The task's outcome, or a failure when the worker could not deliver one."""
         try:
             return future.result()
@@ -384,11 +383,11 @@ class _Batch:
         except Exception as exc:  # Dask KilledWorker, a result that failed to unpickle …
             message = f"工作进程出错：{type(exc).__name__}: {exc}"
         status = Status.INTERRUPTED if self.signal is not None else Status.FAILED
-        return runner.Outcome(job.unit, job.document, status, start, time.time(), message)
+        return Outcome(job.unit, job.document, status, start, time.time(), message)
 
     # -- recording --------------------------------------------------------------------
 
-    def _finish(self, job: Job, task: runner.UnitTask, outcome: runner.Outcome) -> None:
+    def _finish(self, job: Job, task: UnitTask, outcome: Outcome) -> None:
         unit_dir = config.unit_output_dir(self.year, self.campaign, job.unit, self.root)
         entry = self.manifest.entry(job.key) or {}
         status, message, cell = outcome.status, outcome.message, outcome.cell

@@ -2,7 +2,7 @@
 
 A pool offers ``executor`` (a ``concurrent.futures.Executor``), ``slots`` (how many tasks to
 keep in flight), ``label`` (recorded in the manifest), ``kill()`` (the last resort when
-tasks ignore a stop request) and ``close()``. The batch submits ``runner.execute`` to either
+tasks ignore a stop request) and ``close()``. The batch submits ``execute`` to either
 in the same way. ``distributed`` is imported only when a scheduler address is given.
 """
 
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from huibao.documents import kinds
 from huibao.errors import HuibaoError, UnknownNameError
-from huibao.run import task as runner
+from huibao.run.task import worker_init
 
 
 class Pool(Protocol):
@@ -73,7 +73,7 @@ class LocalPool:
             # (its import is the slowest of the kit) and what the notebooks import.
             context.set_forkserver_preload(PRELOAD)
         self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                            initializer=runner.worker_init,
+                                            initializer=worker_init,
                                             initargs=(os.getpid(),))
         self.slots = jobs
         self.label = f"本机 {jobs} 个进程"
