@@ -12,6 +12,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Where a block's words come from, shown in the notebook preview (the writer ignores it):
+# generated from the data, supplied by the unit (文字材料), the pack's generic wording, or
+# kept from the analyst's edit of the last generated document.
+ORIGINS = {"data": "数据生成", "unit": "单位提供", "generic": "通用表述", "edited": "人工修改"}
+
 
 @dataclass(frozen=True)
 class Heading:
@@ -24,6 +29,7 @@ class Heading:
     level: int
     text: str
     body: str | None = None
+    origin: str | None = None   # a key of ORIGINS; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Paragraph:
 
     text: str
     flush: bool = False
+    origin: str | None = None   # a key of ORIGINS; None: not recorded
 
 
 @dataclass(frozen=True)
