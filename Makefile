@@ -56,6 +56,7 @@ lab: $(LAB_STAMP) ## 打开 JupyterLab（独立环境 .venv-lab）
 
 sample-data: $(STAMP) ## 由固定随机种子重新生成 data/ 中的样例工作簿
 	$(BIN)/python scripts/make_sample_data.py --campaign all
+	$(BIN)/python scripts/sample_texts.py --campaign all
 
 notebook-outputs: $(STAMP) ## 重新执行 notebook 并记录 nbval 比对的输出（有意修改后使用）
 	$(BIN)/python scripts/record_notebook_outputs.py

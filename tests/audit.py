@@ -83,6 +83,7 @@ class Data:
         self.activities = self._plain(wb, "重点活动")
         self.systems = self._plain(wb, "制度")
         self.units = {r["单位"]: r for r in self._plain(wb, "单位信息")}
+        self.texts = self._plain(wb, "文字材料") if "文字材料" in wb.sheetnames else []
         self.parent = {u: r["上级单位"] for u, r in self.units.items() if r.get("上级单位")}
         self._roll_up()
         for (u, y) in {(u, y) for u, y, _ in self.values}:
@@ -95,6 +96,20 @@ class Data:
                 if num is not None and den:
                     scale = d.get("denominator_scale", 1)
                     self.values[(u, y, ind.key)] = num / (den * scale) * 100
+
+    def own_words(self, unit: str, year: int) -> list[str]:
+        """The unit's 文字材料 (titles and texts): its own figures are its own to check
+        (``huibao check`` compares those naming an indicator), not the generator's."""
+        rows = [r for r in self.texts if r.get("单位") == unit and int(r.get("年度") or 0) == year]
+        return sorted({str(r[k]).strip() for r in rows for k in ("小标题", "内容") if r.get(k)},
+                      key=len, reverse=True)
+
+    def without_own_words(self, text: str, unit: str, year: int) -> str:
+        for words in self.own_words(unit, year):
+            for line in words.splitlines():
+                if line.strip():
+                    text = text.replace(line.strip(), "")
+        return text
 
     def depth(self, unit: str) -> int:
         return 1 + self.depth(self.parent[unit]) if unit in self.parent else 0

@@ -16,8 +16,10 @@ def test_markup_becomes_blocks_with_run_in_headings() -> None:
     text = ("导语第一句\n导语第二句。\n\n# 主要工作\n\n## 组织领导\n\n"
             "### 责任压实。\n正文。\n\n[[figure:f]]\n")
     blocks = parse(text, {"f": fig})
-    assert blocks == [Paragraph("导语第一句导语第二句。"), Heading(1, "主要工作"),
-                      Heading(2, "组织领导"), Heading(3, "责任压实。", "正文。"), fig]
+    assert blocks == [Paragraph("导语第一句导语第二句。", origin="generic"),
+                      Heading(1, "主要工作", origin="generic"),
+                      Heading(2, "组织领导", origin="generic"),
+                      Heading(3, "责任压实。", "正文。", origin="generic"), fig]
 
 
 def test_heading_left_empty_is_dropped_so_numbering_has_no_gap() -> None:

@@ -468,6 +468,9 @@ class AreaSubject:
     def template(self, document: str) -> Path:
         return template_path(self.r, document, self.root)
 
+    def own_texts(self) -> list[str]:
+        return []   # the area's words are its template's; units speak in their own documents
+
     def exhibits(self, folder: Path, only: set[str]) -> dict[str, Block | None]:
         return build_exhibits(self.r, self.year, folder, self.context()["standings"],
                               self.helpers, only=only)

@@ -42,7 +42,7 @@ def build(kind: Kind, subject: Subject, year: int, figures_dir: Path, *,
     return Document(
         title=kind.title_for(subject.name, year, name),
         subtitle=f"（{phrasing.fmt_date(date)}）" if spoken else None,
-        blocks=narrative.parse(text, exhibits),
+        blocks=narrative.parse(text, exhibits, subject.own_texts()),
         signature=None if spoken else Signature(subject.signatory, date),
         author=subject.signatory,
         created=dt.datetime.combine(date, dt.time(9, 0)),

@@ -19,6 +19,7 @@ from huibao.documents.exhibits import CROSS_UNIT_CHARTS, build_exhibits
 from huibao.errors import DataError, HuibaoError, InvalidData, UnknownNameError
 from huibao.facts.loader import Inputs
 from huibao.facts.metric import Metric, metrics_for
+from huibao.inputs import texts
 from huibao.inputs.findings import Findings, Problem
 from huibao.inputs.workbook import records
 from huibao.packs.params import FORMS
@@ -26,6 +27,7 @@ from huibao.packs.schema import Pack
 from huibao.packs.wording import boilerplate
 from huibao.prose import phrasing
 from huibao.prose.functions import problem, qty, target_level
+from huibao.prose.placement import OwnText
 from huibao.render.fonts import resolve_cjk_font
 from huibao.render.outline import Block, Document
 
@@ -202,7 +204,22 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None, *,
         "zero_incidents": _zero_incidents({k: m for k, m in ms.items() if k in chosen}),
         "doc": {"form": form,
                 "addressee": addressee or pack.addressee or info.get("superior") or ""},
+        "own": own_text(inputs, unit, year),
     }
+
+
+def own_text(inputs: Inputs, unit: str, year: int) -> OwnText:
+    """The unit's 文字材料 for ``year`` by part (blocks of unknown parts are refused by the
+    checks and left out here)."""
+    pack, frame = inputs.pack, inputs.workbook.texts
+    rows = frame[(frame["unit"] == unit) & (frame["year"] == year)] if not frame.empty else frame
+    blocks = []
+    for b in records(rows):
+        part = texts.canonical(str(b.get("part") or ""), pack)
+        if part is not None and b.get("body"):
+            blocks.append({**b, "part": part})
+    names = {i.key: [i.name, *i.aliases] for i in pack.indicators}
+    return OwnText(blocks, names, {g.key: g.title for g in pack.groups})
 
 
 def build_document(inputs: Inputs, unit: str, year: int, figures_dir: Path, *,
@@ -241,6 +258,9 @@ class UnitSubject:
 
     def template(self, document: str) -> Path:
         return self.pack.template_path(document)
+
+    def own_texts(self) -> list[str]:
+        return self.context()["own"].texts
 
     def exhibits(self, folder: Path, only: set[str]) -> dict[str, Block | None]:
         ctx = self.context()

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from huibao.errors import DataError
+from huibao.inputs import texts
 from huibao.inputs.cells import (
     CellError,
     fold,
@@ -74,9 +75,10 @@ class PlainSpec:
     columns: dict[str, str]
     required: tuple[str, ...]
     numbers: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()   # further columns of its frame
 
     def fields(self) -> list[str]:
-        return list(self.columns.values())
+        return [*self.columns.values(), *self.extra]
 
 
 PLAIN = {
@@ -94,11 +96,15 @@ PLAIN = {
     "systems": PlainSpec(SHEET_SYSTEMS, {"单位": "unit", "年度": "year", "制度名称": "name",
                                          "方式": "action", "印发时间": "issued"},
                          ("单位", "年度", "制度名称")),
+    # The units' own words; located by their 内容 cell (column, letter) and 部分 cell.
+    "texts": PlainSpec(texts.SHEET, texts.COLUMNS, ("单位", "年度", "部分", "内容"),
+                       extra=("part_letter",)),
 }
 # Sheet name → role; a CSV's file stem counts as its sheet name (示例市2025年指标数据.csv).
 ROLE_BY_NAME = [(SHEET_GUIDE, "skip"), ("填报说明", "skip"), (SHEET_TARGETS, "targets"),
                 (SHEET_VALUES, "values"), (SHEET_UNITS, "units"), (SHEET_HONOURS, "honours"),
-                (SHEET_ACTIVITIES, "activities"), (SHEET_SYSTEMS, "systems")]
+                (SHEET_ACTIVITIES, "activities"), (SHEET_SYSTEMS, "systems"),
+                (texts.SHEET, "texts")]
 _YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
@@ -113,6 +119,7 @@ class Workbook:
     honours: pd.DataFrame     # unit, year, level, title, body + LOC
     activities: pd.DataFrame  # unit, year, name, category, times, participants, note + LOC
     systems: pd.DataFrame     # unit, year, name, action, issued + LOC
+    texts: pd.DataFrame       # unit, year, part, title, body, part_letter + LOC (文字材料)
     totals: pd.DataFrame      # 合计 rows: unit (the label), year, key, value + LOC
     rows: pd.DataFrame        # one per data row of a values sheet: ROW_COLUMNS
     blanks: pd.DataFrame      # empty or placeholder value cells: BLANK_COLUMNS
@@ -138,7 +145,8 @@ class Workbook:
     def rows_for(self, unit: str) -> dict[str, list[dict]]:
         """Every value and fact that belongs to ``unit``, without locations (input hashes)."""
         out = {}
-        for name in ("units", "values", "targets", "honours", "activities", "systems"):
+        for name in ("units", "values", "targets", "honours", "activities", "systems",
+                     "texts"):
             frame = getattr(self, name)
             out[name] = records(frame[frame["unit"] == unit])
         return out
@@ -174,6 +182,9 @@ class _Reader:
     def read(self, paths: list[Path]) -> None:
         self.multi = len(paths) > 1
         for path in paths:
+            if texts.is_text_file(path):
+                self.records["texts"] += texts.read_file(path, self.findings)
+                continue
             for grid in read_grids(path):
                 self.sheet(grid, path)
 
@@ -202,7 +213,8 @@ class _Reader:
 
     def role_from_header(self, layout: Layout) -> str | None:
         for role, marker in (("honours", "称号"), ("activities", "活动名称"),
-                             ("systems", "制度名称"), ("units", "署名"), ("units", "自称")):
+                             ("systems", "制度名称"), ("units", "署名"), ("units", "自称"),
+                             ("texts", "部分")):
             if layout.find(marker) is not None:
                 return role
         if any(self.match(layout.names[c], layout.keys[c])[0] for c in range(len(layout.names))):
@@ -460,6 +472,11 @@ class _Reader:
                     ok = False
                     continue
                 record[field_] = value
+            if ok and role == "texts":  # locate a block by its 内容 cell
+                body, part = index["body"], index["part"]
+                record.update(column=layout.shown[body] if body is not None else None,
+                              letter=letter(body) if body is not None else None,
+                              part_letter=letter(part) if part is not None else None)
             if ok:
                 self.records[role].append(record)
 
@@ -475,7 +492,7 @@ class _Reader:
         later = units.duplicated("unit", keep="last") & (
             units["file"] != units.groupby("unit")["file"].transform("last"))
         plain["units"] = units[~later].reset_index(drop=True)
-        for role in ("honours", "activities", "systems"):
+        for role in ("honours", "activities", "systems", "texts"):
             plain[role]["year"] = plain[role]["year"].astype("Int64")
         return Workbook(
             paths=paths, values=frame("values", VALUE_COLUMNS),
@@ -511,7 +528,8 @@ def expand(paths: str | Path | Iterable[str | Path], root: Path | None = None) -
             out += found
         elif path.is_dir():
             out += sorted(p for p in path.iterdir() if p.suffix.lower() in
-                          (".xlsx", ".csv") and not p.name.startswith(("~$", ".")))
+                          (".xlsx", ".csv", *texts.SUFFIXES)
+                          and not p.name.startswith(("~$", ".")))
         else:
             out.append(path)
     if not out:

@@ -20,6 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from huibao.errors import HuibaoError, RenderError
 from huibao.prose.functions import GLOBALS
+from huibao.prose.placement import GENERIC, resolve
 from huibao.render.outline import Block, Heading, Paragraph
 
 _HEADING = re.compile(r"^(#{1,4})\s+(.+)$")
@@ -74,27 +75,49 @@ def exhibit_keys(text: str) -> set[str]:
     return {m.group(2) for line in text.splitlines() if (m := _EXHIBIT.match(line.strip()))}
 
 
-def parse(text: str, exhibits: dict[str, Block | None]) -> list[Block]:
+def _origin(text: str, own: bool, generic: bool) -> str:
+    """单位提供 when the unit's words are in it, 通用表述 when marked generic or without a
+    figure, else 数据生成 (a sentence built from the data)."""
+    if own:
+        return "unit"
+    if generic or not re.search(r"\d|【待填", text):
+        return "generic"
+    return "data"
+
+
+def parse(text: str, exhibits: dict[str, Block | None],
+          texts: list[str] | None = None) -> list[Block]:
     """Turn rendered markup into outline blocks; a run-in heading takes the next paragraph.
 
-    An exhibit mapped to None does not apply to this unit-year and is left out.
+    An exhibit mapped to None does not apply to this unit-year and is left out. ``texts``
+    are the unit's own words the markup holds as tokens (``placement``); each block records
+    its ``origin``.
     """
+    texts = texts or []
     blocks: list[Block] = []
     para: list[str] = []
     pending: Heading | None = None
+    marked = {"para": False, "heading": False}
 
     def flush() -> None:
         nonlocal pending
-        body = "".join(para).strip()
+        body, own = resolve("".join(para).strip(), texts)
+        generic = marked["para"]
         para.clear()
+        marked["para"] = False
         if pending is not None:
-            blocks.append(Heading(pending.level, pending.text, body or None))
+            title, own_title = resolve(pending.text, texts)
+            origin = _origin(title + body, own or own_title, generic or marked["heading"])
+            blocks.append(Heading(pending.level, title, body or None, origin=origin))
             pending = None
         elif body:
-            blocks.append(Paragraph(body))
+            blocks.append(Paragraph(body, origin=_origin(body, own, generic)))
 
     for raw in text.splitlines():
         line = raw.strip()
+        if line.startswith(GENERIC):
+            line = line[1:]
+            marked["para"] = True
         if not line:
             if para:
                 flush()
@@ -109,10 +132,14 @@ def parse(text: str, exhibits: dict[str, Block | None]) -> list[Block]:
             continue
         if heading:
             level, title = len(heading.group(1)), heading.group(2).strip()
+            marked["heading"] = title.startswith(GENERIC)
+            marked["para"] = False
+            title = title.removeprefix(GENERIC)
             if level >= 3:
                 pending = Heading(level, title)
             else:
-                blocks.append(Heading(level, title))
+                title, own = resolve(title, texts)
+                blocks.append(Heading(level, title, origin="unit" if own else "generic"))
         elif exhibit:
             key = exhibit.group(2)
             if key not in exhibits:
