@@ -214,7 +214,7 @@ def test_heading_sequence_is_numbered_by_level(built) -> None:
     assert h1 == ["一、主要工作及成效", "二、存在的问题", "三、下一步工作打算"]
     h2 = [p.text for p in paras if p.style.name == "Heading 2"]
     # six work groups, then the unit's own 典型案例 (示例县 supplied one)
-    assert [h[:3] for h in h2] == ["（一）", "（二）", "（三）", "（四）", "（五）", "（六）", "（七）"]
+    assert [h[:3] for h in h2] == [f"（{c}）" for c in "一二三四五六七"]
     assert h2[-1] == "（七）典型案例"
     # level 3 restarts at 1. under each level 2 and runs on without gaps
     numbers: list[list[int]] = []
