@@ -38,6 +38,8 @@ Force = Annotated[bool, typer.Option("--force", help="输入未变化的也重�
 AllowMissing = Annotated[bool, typer.Option(
     "--allow-missing", help="必填项缺失时仍生成（显示为【待填】）")]
 Timeout = Annotated[float, typer.Option("--timeout", help="每个文档的时限（秒）")]
+Strict = Annotated[bool, typer.Option(
+    "--strict", help="文字材料中的数字与指标数据不一致时作为错误（默认为警告）")]
 Data = Annotated[Path | None, typer.Option("--data", help="数据工作簿；默认取参数文件")]
 DocDate = Annotated[str | None, typer.Option("--date", help="成文日期，如 2025-12-31")]
 Debug = Annotated[bool, typer.Option("--debug", help="出错时显示完整调用栈")]
@@ -68,6 +70,7 @@ def run(
     jobs: Jobs = None,
     force: Force = False,
     allow_missing: AllowMissing = False,
+    strict: Strict = False,
     scheduler: Scheduler = None,
     timeout: Timeout = 600,
     wait: Annotated[bool, typer.Option(
@@ -102,7 +105,8 @@ def run(
             result = batch.run_batch(
                 year, campaign, units=None if all_units else names,
                 documents=documents or None, jobs=jobs, force=force,
-                allow_missing=allow_missing, scheduler=scheduler, timeout=timeout,
+                allow_missing=allow_missing, strict=strict, scheduler=scheduler,
+                timeout=timeout,
                 overrides={"data_path": str(data) if data else None, "doc_date": doc_date},
                 wait=wait, root=root, reporter=reporter, isolation=isolation)
     except HuibaoError as exc:
@@ -204,6 +208,7 @@ def check(
     year: Annotated[int | None, typer.Option("--year", "-y", help="只检查这一年的必填项")] = None,
     allow_missing: Annotated[bool, typer.Option(
         "--allow-missing", help="必填项缺失只作为警告（生成时显示为【待填】）")] = False,
+    strict: Strict = False,
     debug: Debug = False,
 ) -> None:
     """检查数据文件，一次列出全部问题（不生成文档）。
@@ -216,7 +221,7 @@ def check(
     try:
         root = config.project_root()
         result = data_commands.run_check(files or [], campaign, root, year=year,
-                                    allow_missing=allow_missing)
+                                    allow_missing=allow_missing, strict=strict)
     except HuibaoError as exc:
         _fail(exc, debug)
         return

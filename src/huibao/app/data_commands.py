@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from huibao import config
+from huibao.documents.unit import STRICT
 from huibao.errors import DataError, HuibaoError, UsageError
 from huibao.facts.loader import check_workbook
 from huibao.inputs.collection_form import UnitRow, write_form
@@ -48,7 +49,7 @@ def _data_files(files: list[Path], campaign: str, root: Path) -> list[Path]:
 
 
 def run_check(files: list[Path], campaign: str, root: Path, *, year: int | None = None,
-              allow_missing: bool = False) -> CheckResult:
+              allow_missing: bool = False, strict: bool = False) -> CheckResult:
     """Read and validate ``files``; missing required values of other years than ``year``
     and, with ``allow_missing``, all of them, become warnings."""
     try:
@@ -61,6 +62,8 @@ def run_check(files: list[Path], campaign: str, root: Path, *, year: int | None 
     for p in check_workbook(wb, pack)[0]:
         if p.rule == "missing_required" and (allow_missing or (year and p.year != year)):
             p = Problem(**{**p.__dict__, "severity": "warning"})
+        elif strict and p.rule in STRICT:
+            p = Problem(**{**p.__dict__, "severity": "error"})
         findings.items.append(p)
     return CheckResult(pack, wb, findings)
 

@@ -494,7 +494,7 @@ class AreaScope:
             return [UNNAMED]
 
     def plan(self, inputs: Inputs, target: str, year: int, root: Path, *,
-             allow_missing: bool) -> kinds.Planned:
+             allow_missing: bool, strict: bool = False) -> kinds.Planned:
         r = load(inputs.pack.campaign, None, root, inputs=inputs)
         warnings = tuple(preflight(r, year))
         wb = inputs.workbook

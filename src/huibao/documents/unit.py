@@ -109,16 +109,23 @@ def check_unit(inputs: Inputs, unit: str, year: int) -> dict[str, str]:
 YEAR_SCOPED = frozenset({"missing_required", "rank_over_peers"})
 
 
+# Warnings that ``strict`` turns into errors: the unit's words disagree with its data.
+STRICT = frozenset({"text_number"})
+
+
 def blocking(findings: Findings, unit: str, year: int, *,
-             allow_missing: bool = False) -> list[Problem]:
+             allow_missing: bool = False, strict: bool = False) -> list[Problem]:
     """The errors that stop ``unit``'s ``year`` document.
 
     Any error of the unit (in any year: its trend charts read them) or of no particular
     unit (an unknown column, a wrong 合计) stops it; the ``YEAR_SCOPED`` ones only in the
-    document's year, and a missing required value not with ``allow_missing``.
+    document's year, and a missing required value not with ``allow_missing``; with
+    ``strict``, also a number in the unit's 文字材料 that disagrees with its data.
     """
     out = []
-    for p in findings.errors:
+    for p in findings.items:
+        if p.severity != "error" and not (strict and p.rule in STRICT):
+            continue
         if p.unit not in (None, unit):
             continue
         if p.rule in YEAR_SCOPED and p.year != year:
@@ -130,14 +137,14 @@ def blocking(findings: Findings, unit: str, year: int, *,
 
 
 def preflight(inputs: Inputs, unit: str, year: int, *,
-              allow_missing: bool = False) -> list[Problem]:
+              allow_missing: bool = False, strict: bool = False) -> list[Problem]:
     """Refuse, before any kernel starts, a unit-year whose data cannot make a document.
 
     Raises ``InvalidData`` listing every error (a ``DataError``). ``allow_missing`` lets
     absent required values through (they print as 【待填】); malformed values are always
     refused. Returns the unit's warnings.
     """
-    errors = blocking(inputs.findings, unit, year, allow_missing=allow_missing)
+    errors = blocking(inputs.findings, unit, year, allow_missing=allow_missing, strict=strict)
     if errors:
         raise InvalidData(f"单位“{unit}”", [p.text() for p in errors])
     check_unit(inputs, unit, year)
@@ -284,9 +291,10 @@ class UnitScope:
         return [u for u in inputs.workbook.units["unit"] if u in have]
 
     def plan(self, inputs: Inputs, target: str, year: int, root: Path, *,
-             allow_missing: bool) -> kinds.Planned:
+             allow_missing: bool, strict: bool = False) -> kinds.Planned:
         warnings = tuple(w.text() for w in preflight(inputs, target, year,
-                                                     allow_missing=allow_missing))
+                                                     allow_missing=allow_missing,
+                                                     strict=strict))
         return kinds.Planned(warnings, data_view(inputs, target), peer_group=inputs.level(target))
 
     def peers(self, inputs: Inputs, year: int, group: object) -> dict:

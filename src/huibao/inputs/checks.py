@@ -25,6 +25,7 @@ from functools import partial
 import pandas as pd
 
 from huibao.inputs.findings import Findings, Problem
+from huibao.inputs.text_checks import check_texts
 from huibao.inputs.workbook import LOC, SHEET_UNITS, Workbook
 from huibao.numbers import fmt_number
 from huibao.packs.schema import Indicator, Pack
@@ -33,17 +34,20 @@ ADDITIVE = ("count", "amount", "money")
 
 
 def validate(wb: Workbook, pack: Pack, *, levels: Mapping[str, int] | None = None,
-             rolled: AbstractSet[tuple[str, int]] = frozenset()) -> Findings:
+             rolled: AbstractSet[tuple[str, int]] = frozenset(),
+             strict: bool = False) -> Findings:
     """The reading problems, then the checks of this module.
 
     ``levels`` (each unit's hierarchy level) and ``rolled`` (the (parent, year) pairs whose
     indicators come from the units below) are the workbook's roll-up, which the caller
     has made (``huibao.facts.loader.check_workbook``, which adds its problems too).
+    ``strict``: a number in the 文字材料 that disagrees with the data is an error.
     """
     out = Findings(list(wb.findings))
     for check in (_units, partial(_ranges, levels=dict(levels or {})), _parts, _rates, _totals,
                   partial(_required, rolled=rolled), _facts, _jumps):
         out.extend(check(wb, pack))
+    out.extend(check_texts(wb, pack, strict=strict))
     return out
 
 

@@ -121,6 +121,7 @@ class Reporter:
 def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
               units: Sequence[str] | None = None, documents: Sequence[str] | None = None,
               jobs: int | None = None, force: bool = False, allow_missing: bool = False,
+              strict: bool = False,
               scheduler: str | None = None, timeout: float = 600,
               overrides: dict | None = None, wait: bool = False, root: Path | None = None,
               reporter: Reporter | None = None,
@@ -137,6 +138,8 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         Tasks in flight (default: CPU count locally, the cluster's threads on Dask).
     force
         Re-run unit-documents that are up to date.
+    strict
+        Refuse a unit whose 文字材料 states a number that disagrees with its data.
     allow_missing
         Let absent required values through preflight (they print as 【待填】).
     scheduler
@@ -178,7 +181,7 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
                               f"或写入 params/{campaign}/defaults.yaml。")
     planner = Planner(root, int(year), campaign, documents=documents,
                       overrides={**(overrides or {}), "year": int(year)}, base_params=base,
-                      allow_missing=allow_missing)
+                      allow_missing=allow_missing, strict=strict)
     batch = _Batch(root, int(year), campaign, planner.plan(units), jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,
                    reporter=reporter or Reporter(), isolation=isolation)

@@ -72,10 +72,12 @@ class Planner:
     """
 
     def __init__(self, root: Path, year: int, campaign: str, *, documents: list[str],
-                 overrides: dict, base_params: dict, allow_missing: bool) -> None:
+                 overrides: dict, base_params: dict, allow_missing: bool,
+                 strict: bool = False) -> None:
         self.root, self.year, self.campaign = root, year, campaign
         self.documents, self.overrides = documents, overrides
         self.base_params, self.allow_missing = base_params, allow_missing
+        self.strict = strict
         self._loaded: dict[str, loader.Inputs | HuibaoError] = {}
         self._peers: dict[tuple, str] = {}
         self._notebooks: dict[Path, str] = {}
@@ -106,7 +108,7 @@ class Planner:
                 chosen = [kinds.kind(scope, doc) for doc in docs]
                 inputs, key = self.inputs(self._data_path(p))
                 planned = sc.plan(inputs, unit, self.year, self.root,
-                                  allow_missing=self.allow_missing)
+                                  allow_missing=self.allow_missing, strict=self.strict)
             except HuibaoError as exc:
                 out += [Refusal(unit, doc, str(exc)) for doc in docs]
                 continue
