@@ -89,7 +89,8 @@ def test_missing_sheet_is_reported(pack, sample_path: Path, tmp_path: Path) -> N
 
     wb = read_workbook(_edited(sample_path, tmp_path, edit), pack)
     found = check_workbook(wb, pack)[0]
-    assert [p.rule for p in found.warnings] == ["no_roster"]
+    # (the sample 文字材料 hold one deliberate number disagreement, a text_number warning)
+    assert [p.rule for p in found.warnings if p.rule != "text_number"] == ["no_roster"]
 
 
 def test_a_roster_unit_listed_twice_is_an_error(pack, sample_path: Path, tmp_path: Path) -> None:
