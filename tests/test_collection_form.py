@@ -57,7 +57,10 @@ def test_an_existing_form_is_never_overwritten_without_force(form: Path) -> None
 def test_form_has_the_guide_and_the_sheets_run_reads(form: Path, pack) -> None:
     wb = openpyxl.load_workbook(form)
     assert wb.sheetnames == ["填表说明", "单位信息", "指标数据", "年度目标", "荣誉", "重点活动",
-                             "制度"]
+                             "制度", "文字材料"]
+    parts = [c.value for c in wb["填表说明"]["Z"][1:] if c.value]
+    assert parts[0] == "导语" and parts[-3:] == ["典型案例", "存在问题", "下一步打算"]
+    assert "'填表说明'!$Z$2" in wb["文字材料"].data_validations.dataValidation[-1].formula1
     guide = [[c for c in r if c is not None] for r in wb["填表说明"].iter_rows(values_only=True)]
     listed = {r[2]: r for r in guide if len(r) > 3 and isinstance(r[0], int)}
     for ind in pack.indicators:  # every indicator with its unit and 口径
@@ -172,7 +175,7 @@ def test_sample_exported_by_calc_as_csv_reads_the_same(pack, sample_path: Path,
     # Every sheet to its own UTF-8 CSV, as a user would export it.
     target = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
     files = _calc_convert(sample_path, target, tmp_path / "csv")
-    assert len(files) == 6  # 单位信息, 指标数据, 年度目标, 荣誉, 重点活动, 制度
+    assert len(files) == 7  # 单位信息, 指标数据, 年度目标, 荣誉, 重点活动, 制度, 文字材料
     clean, exported = read_workbook(sample_path, pack), read_workbook(files, pack)
     assert exported.findings.errors == clean.findings.errors == []
     key = ["unit", "year", "key"]
@@ -182,3 +185,5 @@ def test_sample_exported_by_calc_as_csv_reads_the_same(pack, sample_path: Path,
     assert len(exported.honours) == len(clean.honours)
     assert len(exported.activities) == len(clean.activities) > 0
     assert len(exported.systems) == len(clean.systems) > 0
+    cols = ["unit", "year", "part", "title", "body"]
+    assert exported.texts[cols].fillna("").equals(clean.texts[cols].fillna("")) and len(clean.texts)

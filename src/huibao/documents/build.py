@@ -20,7 +20,7 @@ from huibao.prose import narrative, phrasing
 from huibao.prose.functions import date_of
 from huibao.render import word
 from huibao.render.layout import load_profile
-from huibao.render.outline import Document, Figure, Signature
+from huibao.render.outline import ORIGINS, Document, Figure, Heading, Paragraph, Signature, Table
 
 SPOKEN = ("汇报材料", "迎检")   # a 汇报材料 spoken to an inspection team: no signature
 
@@ -73,6 +73,32 @@ class Draft:
         """The outline; its charts are drawn into ``output_dir/figures``."""
         return build(self.kind, self.subject, self.year, self.output_dir / "figures",
                      doc_date=self.doc_date)
+
+    def preview(self, doc: Document) -> pd.DataFrame:
+        """The document's text in order — headings, paragraphs, tables, figures — each
+        marked by where it came from (数据生成, 单位提供, 通用表述), to read in the notebook."""
+        rows = []
+        for b in doc.blocks:
+            if isinstance(b, Heading):
+                kind = "标题" if b.body is None else "小标题段"
+                text = b.text + (b.body or "")
+            elif isinstance(b, Paragraph):
+                kind, text = "段落", b.text
+            elif isinstance(b, Table):
+                kind, text = "表", f"{b.caption}（{len(b.rows)}行）"
+            else:
+                kind, text = "图", b.caption
+            origin = getattr(b, "origin", None)
+            rows.append({"类型": kind, "来源": ORIGINS.get(origin or "", "数据生成"
+                                                      if kind in ("表", "图") else ""),
+                         "文字": text})
+        return pd.DataFrame(rows)
+
+    def fallbacks(self) -> list[str]:
+        """The parts where the unit supplied no 文字材料 and generic wording was used
+        (what to ask the unit for); call after ``build``."""
+        own = self.subject.context().get("own") if hasattr(self.subject, "context") else None
+        return list(dict.fromkeys(own.fallbacks)) if own is not None else []
 
     def write(self, doc: Document) -> Path:
         """Write ``doc`` as ``output_dir/<document>.docx`` in the office's layout profile."""

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from huibao.inputs import texts
 from huibao.inputs.workbook import (
     PLAIN,
     SHEET_ACTIVITIES,
@@ -129,6 +130,13 @@ def _guide(ws: Worksheet, pack: Pack, year: int) -> None:
         "是否型指标从下拉列表中选择“是”或“否”。带“由系统计算”的指标不必填写。",
         f"“{SHEET_TARGETS}”表填本单位的年度目标，空白表示沿用下表中的默认目标。",
         f"“{SHEET_HONOURS}”“{SHEET_ACTIVITIES}”“{SHEET_SYSTEMS}”表每条一行，称号、名称不加书名号或引号。",
+        f"“{texts.SHEET}”表写本单位自己的做法、典型案例、问题和打算，原文写入工作总结和汇报材料：每段一行，"
+        "“部分”从下拉列表中选择（导语、各项主要工作、典型案例、存在问题、下一步打算），同一部分可写多行，"
+        "按行的顺序排列；“小标题”可不填，填写时作为该段的小标题（如“1.集中整治扎实有力。”）。"
+        "例：示例县｜2025｜狠抓环境整治，提升城市品质｜背街小巷一巷一策｜今年我县把……",
+        "文字材料中写到指标数字时，请与“指标数据”表一致（检查时会核对）；没有写的部分使用通用表述。"
+        "也可以每个单位交一个 Word 或 Markdown 文件"
+        "（文件名如 示例县_2025.docx，一级标题写部分名称）。",
         "填好后可用 huibao check 文件名 检查，所有问题会连同行号、列名一起列出。",
     ]
     for i, text in enumerate(notes, start=3):
@@ -209,6 +217,26 @@ def _plain_sheet(ws: Worksheet, role: str, lists: dict[str, list[str]], units: i
     ws.freeze_panes = ws.cell(first_data_row, 1)
 
 
+def _texts_sheet(ws: Worksheet, guide: Worksheet, pack: Pack, units: int) -> None:
+    """文字材料: 部分 chosen from the parts the documents have. The list stands in a hidden
+    column of 填表说明 (which is never read as data): a list of long group titles can
+    exceed Excel's 255-character limit for a list typed into the rule."""
+    _plain_sheet(ws, "texts", {}, units)
+    parts = texts.parts(pack)
+    guide.cell(1, 26, "部分（文字材料下拉列表）")
+    for i, part in enumerate(parts, start=2):
+        guide.cell(i, 26, part)
+    guide.column_dimensions["Z"].hidden = True
+    dv = DataValidation(type="list", formula1=f"'{SHEET_GUIDE}'!$Z$2:$Z${len(parts) + 1}",
+                        error="请从下拉列表中选择部分：" + "、".join(parts)[:200])
+    ws.add_data_validation(dv)
+    dv.add(f"C2:C{2 + SPARE_ROWS}")
+    ws.column_dimensions["C"].width = 30
+    ws.column_dimensions["E"].width = 90
+    for row in range(2, 3 + SPARE_ROWS):
+        ws.cell(row, 5).alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def write_form(pack: Pack, year: int, units: list[UnitRow], path: Path, *,
                region: str = "") -> Path:
     """Write the collection workbook for ``year`` to ``path`` (atomically) and return it."""
@@ -236,6 +264,7 @@ def write_form(pack: Pack, year: int, units: list[UnitRow], path: Path, *,
     for sheet, role in ((SHEET_HONOURS, "honours"), (SHEET_ACTIVITIES, "activities"),
                         (SHEET_SYSTEMS, "systems")):
         _plain_sheet(wb.create_sheet(sheet), role, lists, len(units))
+    _texts_sheet(wb.create_sheet(texts.SHEET), wb[SHEET_GUIDE], pack, len(units))
     wb.properties.title = f"{pack.name}{year}年度数据采集表"
     wb.properties.creator = "huibao"
     path.parent.mkdir(parents=True, exist_ok=True)
