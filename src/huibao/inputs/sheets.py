@@ -276,16 +276,19 @@ def _layout(grid: Grid, first: int, unit_col: int, keys: set[str], known: set[st
         shown.append("/".join(printed))
     title = " ".join(text_of(v) for r in range(first) for v in grid.row(r) if text_of(v))
     lines: dict[str, int] = {}
+
+    def unit_line(text: str, r: int, anywhere: bool) -> None:
+        for m in (_UNIT_LINE.finditer(text) if anywhere else [_UNIT_LINE.match(text)]):
+            # 单位：万元 (or a list: 单位：个、万元); not 责任单位：某某局.
+            if m and all(is_unit(u, known) for u in re.split(r"[、/,和及]", m[1]) if u):
+                lines.setdefault(m[1], r)
+
     for r in range(first):
         for v in grid.row(r):
-            for m in _UNIT_LINE.finditer(fold(text_of(v))):
-                lines.setdefault(m[1], r)
+            unit_line(fold(text_of(v)), r, anywhere=True)
     notes = _notes(grid, pos)
     for r in sorted(notes):
-        text = next((fold(text_of(v)) for v in grid.row(r) if text_of(v)), "")
-        m = _UNIT_LINE.match(text)
-        if m:
-            lines.setdefault(m[1], r)
+        unit_line(next((fold(text_of(v)) for v in grid.row(r) if text_of(v)), ""), r, False)
     years = set(_TITLE_YEAR.findall(fold(title)))
     line = next(iter(lines), None)
     return Layout(first, pos - 1, names, shown, key_cells, unit_col,
