@@ -30,7 +30,7 @@ from huibao.inputs.cells import (
     read_number,
     text_of,
 )
-from huibao.inputs.xlsx import MAX_CELLS, MAX_PART, read_xlsx
+from huibao.inputs.xlsx import MAX_CELLS, MAX_PART, MAX_ROWS, read_xlsx, too_many_rows
 
 HEADER_SCAN_ROWS = 15
 # Words that head the column naming the unit (after folding: full-width brackets → ASCII).
@@ -196,6 +196,8 @@ def _read_csv(path: Path) -> Grid:
         while cells and cells[-1] is None:
             cells.pop()  # trim to the used range
         filled += len(cells)
+        if len(rows) > MAX_ROWS:
+            raise too_many_rows(path.name, path.stem)
         if filled > MAX_CELLS:
             raise DataError(f"文件过大：单元格超过{MAX_CELLS // 10000}万个，无法安全读取",
                             file=path.name, expected="把数据分成几个文件")

@@ -33,6 +33,7 @@ MAX_UNPACKED = 512 * MB       # all parts of one workbook together
 MAX_PART = 256 * MB           # one part (a sheet)
 MAX_SHARED_STRINGS = 64 * MB  # held in memory whole by openpyxl, so kept smaller
 MAX_CELLS = 5_000_000         # filled cells in one workbook
+MAX_ROWS = 20_000             # rows holding a value in one sheet (checks are per row)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 # Excel writes characters XML cannot hold as _xHHHH_; openpyxl leaves them escaped.
@@ -90,12 +91,20 @@ class _Parser(WorkSheetParser):
 
     def parse_cell(self, element):
         cell = super().parse_cell(element)
-        if (element.find(FORMULA_TAG) is not None and element.find(VALUE_TAG) is None
-                and element.get("t") != "inlineStr"):
+        if element.find(FORMULA_TAG) is not None and _uncached(element):
             cell["uncached"] = True
         elif isinstance(cell["value"], str) and "_x" in cell["value"]:
             cell["value"] = _ESCAPED_CONTROL.sub(lambda m: chr(int(m[1], 16)), cell["value"])
         return cell
+
+
+def _uncached(element) -> bool:
+    """No cached result: no <v>, or an empty one on a cell not typed as text (openpyxl
+    writes ``<f>SUM(…)</f><v></v>``; Excel's empty-text result is typed ``t="str"``)."""
+    value = element.find(VALUE_TAG)
+    if value is None:
+        return element.get("t") != "inlineStr"
+    return not (value.text or "") and element.get("t", "n") not in ("str", "s", "inlineStr")
 
 
 def read_xlsx(path: Path, grid_type: type) -> list:
@@ -131,6 +140,7 @@ def _sheet(wb, ws, path: Path, grid_type: type, budget: list[int]):
     formulas: set[tuple[int, int]] = set()
     hidden: set[int] = set()
     empty: list[object] = []
+    rows = 0
     with ws._get_source() as src:
         parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                          date_formats=wb._date_formats,
@@ -154,6 +164,9 @@ def _sheet(wb, ws, path: Path, grid_type: type, budget: list[int]):
                     percent.add((r, c))
             if not values:
                 continue
+            rows += 1
+            if rows > MAX_ROWS:
+                raise too_many_rows(path.name, ws.title)
             budget[0] -= len(values)
             if budget[0] < 0:
                 raise DataError(f"工作簿过大：单元格超过{MAX_CELLS // 10000}万个，无法安全读取",
@@ -183,6 +196,11 @@ def _sheet(wb, ws, path: Path, grid_type: type, budget: list[int]):
                     anchors[(r, c)] = (top, left)
     return grid_type(path.name, ws.title, cells, percent, anchors, formulas=formulas,
                      hidden=hidden)
+
+
+def too_many_rows(file: str, sheet: str | None) -> DataError:
+    return DataError(f"有数据的行超过{MAX_ROWS // 10000}万行，超出可处理的范围", file=file,
+                     sheet=sheet, expected="按年度或地区把数据分成几个文件，或删去表格以外的内容")
 
 
 def _bounds(ref: str) -> tuple[int, int, int, int] | None:
