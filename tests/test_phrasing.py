@@ -392,7 +392,8 @@ def _ch(cur, prev, **kw):
             {"kind": "money", "unit": "万元"},
             Phrase("较上年增加402万元，增长13.4%", "ok"),
         ),
-        (2.4, 2.0, {"kind": "money", "unit": "万元"}, Phrase("较上年增加4000元，增长20%", "ok")),
+        # the change takes the value's scale (2.4万元 beside 增加0.4万元, not 4000元)
+        (2.4, 2.0, {"kind": "money", "unit": "万元"}, Phrase("较上年增加0.4万元，增长20%", "ok")),
         (1126, 1000, {"decimals": 2}, Phrase("较上年增加126次，增长12.6%", "ok")),
         (1126, 1000, {"decimals": 0}, Phrase("较上年增加126次，增长13%", "ok")),
     ],
@@ -898,3 +899,22 @@ def test_approx_never_qualifies_rates_zero_or_stacks(value, q, unit):
 )
 def test_approx_never_qualifies_a_decimal_coefficient(value, q, unit):
     assert not re.search(r"\d\.\d+[万亿]?[余多]", approx(value, q, unit=unit))
+
+
+# ---------------------------------------------------------------- mixed scales (issue 18)
+
+@pytest.mark.parametrize(("cur", "prev", "unit", "kind", "value", "change_text"), [
+    (2.38, 2.24, "万元", "money", "2.38万元", "较上年增加0.14万元，增长6.3%"),
+    (23800, 22400, "元", "money", "2.38万元", "较上年增加0.14万元，增长6.3%"),
+    (462000, 513790, "株", "count", "46.2万株", "较上年减少5.2万株，下降10.1%"),
+    (46.2, 51.379, "万株", "count", "46.2万株", "较上年减少5.18万株，下降10.1%"),
+    (0.64, 2.5, "万元", "money", "6400元", "较上年减少18600元，下降74.4%"),
+    (12000, 8000, "万元", "money", "1.2亿元", "较上年增加0.4亿元，增长50%"),
+    (8562, 7000, "人", "count", "8562人", "较上年增加1562人，增长22.3%"),
+    (2.38, 2.33, "万元", "money", "2.38万元", "较上年增加0.05万元，增长2.1%"),
+    (2.38, 2.3795, "万元", "money", "2.38万元", "与上年基本持平"),
+])
+def test_a_change_takes_the_scale_of_its_value(cur, prev, unit, kind, value,
+                                              change_text) -> None:
+    assert fmt_qty(cur, unit) == value
+    assert change(cur, prev, kind=kind, higher_is_better=True, unit=unit).text == change_text

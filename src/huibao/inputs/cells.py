@@ -80,6 +80,33 @@ def name_key(text: str) -> str:
     return fold(text).translate(_QUOTES)
 
 
+# Line breaks as pasted from Word (vertical tab, form feed) and typed (Alt+Enter).
+_BREAKS = re.compile(r"\s*[\n\r\x0b\x0c\x85\u2028\u2029]+\s*")
+_ODD_BREAKS = re.compile(r"[\x0b\x0c\x85\u2028\u2029]")
+# Control characters no document can hold (Word refuses them).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_WIDE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+
+
+def control_char(text: str) -> str | None:
+    """The first control character in ``text`` that no document can hold, as U+XXXX."""
+    m = _CONTROL.search(text)
+    return f"U+{ord(m[0]):04X}" if m else None
+
+
+def has_odd_break(text: str) -> bool:
+    """A vertical tab or similar: a line break pasted from Word."""
+    return bool(_ODD_BREAKS.search(text))
+
+
+def one_line(text: str) -> str:
+    """Line breaks inside a text cell joined: nothing between Chinese, a space otherwise."""
+    def join(m: re.Match) -> str:
+        before, after = m.string[:m.start()][-1:], m.string[m.end():][:1]
+        return "" if _WIDE.match(before) or _WIDE.match(after) or not before or not after else " "
+    return _BREAKS.sub(join, text)
+
+
 def is_placeholder(raw: object) -> bool:
     return fold(text_of(raw)).lower() in PLACEHOLDERS
 

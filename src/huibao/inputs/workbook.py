@@ -27,13 +27,17 @@ from huibao.errors import DataError
 from huibao.inputs import texts
 from huibao.inputs.cells import (
     CellError,
+    control_char,
     fold,
+    has_odd_break,
     is_placeholder,
     is_unit,
     name_key,
+    one_line,
     read_number,
     read_year,
     scale,
+    split_unit,
     text_of,
 )
 from huibao.inputs.findings import Findings
@@ -42,13 +46,13 @@ from huibao.inputs.sheets import (
     Layout,
     find_layout,
     is_blank_row,
-    is_note_row,
     is_total,
     letter,
     read_grids,
     strip_unit,
 )
 from huibao.packs.schema import Indicator, Pack
+from huibao.prose.phrasing import fmt_number
 
 SHEET_UNITS = "单位信息"
 SHEET_VALUES = "指标数据"
@@ -106,6 +110,10 @@ ROLE_BY_NAME = [(SHEET_GUIDE, "skip"), ("填报说明", "skip"), (SHEET_TARGETS,
                 (SHEET_ACTIVITIES, "activities"), (SHEET_SYSTEMS, "systems"),
                 (texts.SHEET, "texts")]
 _YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# A header's unit of measure: 常住人口（人）, 资金[万元], 常住人口（单位：人）.
+_HEADER_UNIT = re.compile(
+    r"^(?P<name>.+?)[(\[【〔](?:(?:计量)?单位[:]?)?(?P<unit>[^()\[\]【】〔〕]*)[)\]】〕]$")
+FORMULA_NO_VALUE = "公式没有计算结果：请在 Excel 中打开并保存"
 
 
 @dataclass
@@ -166,7 +174,8 @@ class _Reader:
         self.findings = Findings()
         self.records: dict[str, list[dict]] = {k: [] for k in (
             "values", "targets", "totals", "rows", "blanks", *PLAIN)}
-        self.seen_rows: dict[tuple, str] = {}
+        self.seen_rows: dict[tuple, tuple[str, dict[str, tuple[str, str]], bool]] = {}
+        self.formulas_told: set[tuple[str, str, int, int]] = set()
         self.multi = False
         self.by_name: dict[str, Indicator] = {}
         self.by_header: dict[str, Indicator] = {}
@@ -192,7 +201,7 @@ class _Reader:
         role = next((r for word, r in ROLE_BY_NAME if word in fold(grid.sheet)), None)
         if role == "skip" or (role is None and is_blank_grid(grid)):
             return
-        layout = find_layout(grid, set(self.pack.by_key))
+        layout = find_layout(grid, set(self.pack.by_key), self.known_units)
         if layout is None:
             if role is not None:
                 self.findings.add("no_header", "找不到表头：前15行中没有“单位”列",
@@ -210,6 +219,27 @@ class _Reader:
             self.plain(grid, layout, role)
         else:
             self.indicators(grid, layout, role, path)
+        if role is not None:
+            self.formulas(grid, layout)
+
+    def formula(self, grid: Grid, r: int, c: int, column: str | None = None,
+                **where: object) -> bool:
+        """Report a formula cell without a cached result (once); False if ``(r, c)`` is none."""
+        if (r, c) not in grid.formulas:
+            return False
+        told = (grid.file, grid.sheet, r, c)
+        if told not in self.formulas_told:
+            self.formulas_told.add(told)
+            self.findings.add("formula_no_value", FORMULA_NO_VALUE, file=grid.file,
+                              sheet=grid.sheet, row=r + 1, column=column or None,
+                              letter=letter(c), **where)
+        return True
+
+    def formulas(self, grid: Grid, layout: Layout) -> None:
+        """Every other formula cell without a result in a sheet that is read (titles …)."""
+        for r, c in sorted(grid.formulas):
+            header = layout.shown[c] if r > layout.last and c < len(layout.shown) else None
+            self.formula(grid, r, c, header)
 
     def role_from_header(self, layout: Layout) -> str | None:
         for role, marker in (("honours", "称号"), ("activities", "活动名称"),
@@ -228,9 +258,9 @@ class _Reader:
         if key in self.pack.by_key:
             ind = self.pack.by_key[key]
             for o in options:
-                m = re.match(r"^.*\(([^()]*)\)$", o)
-                if m and is_unit(m[1], self.known_units):
-                    return ind, m[1]
+                m = _HEADER_UNIT.match(o)
+                if m and is_unit(m["unit"], self.known_units):
+                    return ind, m["unit"]
             return ind, None
         for option in options:
             k = name_key(re.sub(r"^其中[:：]?", "", option))
@@ -238,9 +268,9 @@ class _Reader:
                 return self.by_header[k], self.by_header[k].unit
             if k in self.by_name:
                 return self.by_name[k], None
-            m = re.match(r"^(.*)\(([^()]*)\)$", k)
-            if m and m[1] in self.by_name and is_unit(m[2], self.known_units):
-                return self.by_name[m[1]], m[2]
+            m = _HEADER_UNIT.match(k)
+            if m and m["name"] in self.by_name and is_unit(m["unit"], self.known_units):
+                return self.by_name[m["name"]], m["unit"]
         return None, None
 
     def suggest(self, options: list[str]) -> str:
@@ -256,6 +286,8 @@ class _Reader:
                 role: str) -> dict[int, tuple[Indicator, Decimal]]:
         out: dict[int, tuple[Indicator, Decimal]] = {}
         used: dict[str, int] = {}
+        if not self.unit_lines_usable(grid, layout):
+            return out
         for c, options in enumerate(layout.names):
             if c in (layout.unit_col, year_col) or not options:
                 continue
@@ -272,22 +304,73 @@ class _Reader:
                 self.findings.add("duplicate_column", f"指标“{ind.name}”有两列（另一列在"
                                   f"{letter(used[ind.key])}列）", **where)
                 continue
-            factor = Decimal(1)
-            if written is not None:
-                found = scale(written, ind.unit, _also(ind))
-                if found is None:
-                    self.findings.add("unit_mismatch", f"表头的计量单位“{written}”与指标的"
-                                      f"计量单位“{ind.unit}”不一致，无法换算",
-                                      expected=f"以“{ind.unit}”计", **where)
-                    continue
-                factor = found
-            elif layout.unit_line:
-                factor = scale(layout.unit_line, ind.unit, _also(ind)) or Decimal(1)
+            factor = self.column_factor(ind, written, layout, c, where)
+            if factor is None:
+                continue
             if role == "targets" and ind.kind == "bool":
                 continue
             used[ind.key] = c
             out[c] = (ind, factor)
         return out
+
+    def unit_lines_usable(self, grid: Grid, layout: Layout) -> bool:
+        """False (and a problem) when the table's 单位 lines cannot be applied with certainty."""
+        lines = layout.unit_lines
+        where = {"file": grid.file, "sheet": grid.sheet}
+        odd = [u for u in lines if not is_unit(u, self.known_units)]
+        if odd:
+            self.findings.add("unit_line", f"表格的单位说明“单位：{odd[0]}”列出了多个计量单位或"
+                              "无法识别，不能确定各列的计量单位", row=lines[odd[0]] + 1,
+                              expected="在各列表头中分别注明计量单位，如“创建资金投入（万元）”",
+                              **where)
+            return False
+        if len({split_unit(u) for u in lines}) > 1:
+            listed = "、".join(f"第{r + 1}行“{u}”" for u, r in lines.items())
+            self.findings.add("unit_conflict", f"表格有两处不同的单位说明（{listed}），无法确定"
+                              "计量单位", row=min(lines.values()) + 1,
+                              expected="只保留一处单位说明，或在各列表头中注明计量单位", **where)
+            return False
+        return True
+
+    def column_factor(self, ind: Indicator, written: str | None, layout: Layout, c: int,
+                      where: dict) -> Decimal | None:
+        """Factor from the column's unit of measure to the indicator's; None after a problem.
+
+        Every place a unit can be written is read: the header （万元）, a row of units under
+        the header, the table's 单位：万元 line. Two that disagree refuse the column.
+        """
+        stated = []  # (unit, how it is called in a message, Excel row)
+        if written is not None:
+            stated.append((written, "表头", where["row"]))
+        if layout.unit_of(c):
+            stated.append((layout.unit_of(c), "表头下的计量单位行", layout.unit_row + 1))
+        factor: Decimal | None = None
+        first = None
+        for unit, said, row in stated:
+            found = scale(unit, ind.unit, _also(ind))
+            if found is None:
+                self.findings.add("unit_mismatch", f"{said}的计量单位“{unit}”与指标的"
+                                  f"计量单位“{ind.unit}”不一致，无法换算",
+                                  expected=f"以“{ind.unit}”计", **{**where, "row": row})
+                return None
+            if factor is not None and found != factor:
+                self.findings.add("unit_conflict", f"{first[1]}写明计量单位“{first[0]}”，"
+                                  f"{said}却写明“{unit}”，无法确定计量单位",
+                                  expected="两处写明同一计量单位", **{**where, "row": row})
+                return None
+            factor, first = found, (unit, said)
+        line = layout.unit_line
+        if line:
+            found = scale(line, ind.unit, _also(ind))
+            if found is not None and factor is not None and found != factor:
+                self.findings.add("unit_conflict", f"{first[1]}写明计量单位“{first[0]}”，与表格的"
+                                  f"单位说明“单位：{line}”（第{layout.unit_line_row + 1}行）"
+                                  "不一致，无法确定计量单位", expected="两处写明同一计量单位",
+                                  **where)
+                return None
+            if factor is None and found is not None:
+                factor = found
+        return Decimal(1) if factor is None else factor
 
     def default_year(self, grid: Grid, layout: Layout, path: Path) -> int | None:
         if layout.title_year:
@@ -306,6 +389,7 @@ class _Reader:
             self.findings.add("no_year", "缺少“年度”列，表名和文件名中也没有年份，无法确定数据年度",
                               file=grid.file, sheet=grid.sheet, row=layout.first + 1)
             return
+        rates: dict[int, list[tuple[dict, bool]]] = {}
         for r in range(layout.last + 1, len(grid.cells)):
             unit = self.row_unit(grid, layout, r)
             if unit is None:
@@ -314,6 +398,8 @@ class _Reader:
             year = default_year
             if year_col is not None:
                 raw_year = grid.filled(r, year_col)
+                if self.formula(grid, r, year_col, layout.shown[year_col], unit=unit):
+                    continue
                 try:
                     year = read_year(raw_year)
                 except CellError as exc:
@@ -332,7 +418,7 @@ class _Reader:
                 continue
             if role == "targets" and all(is_placeholder(grid.raw(r, c)) for c in columns):
                 continue  # a prefilled row left empty: default targets apply
-            if not self.first_row(role, unit, year, base):
+            if not self.first_row(role, unit, year, base, grid, layout, columns):
                 continue
             if role == "values":
                 self.records["rows"].append({
@@ -340,50 +426,147 @@ class _Reader:
                     "letter": letter(layout.unit_col),
                     "keys": frozenset(ind.key for ind, _ in columns.values())})
             for c, (ind, factor) in columns.items():
-                self.value(grid, layout, r, c, ind, factor, role, unit, year)
+                record = self.value(grid, layout, r, c, ind, factor, role, unit, year)
+                if record is not None and ind.kind == "rate":
+                    rates.setdefault(c, []).append((record, self.bare(grid, r, c)))
+        for c, cells in rates.items():
+            self.rate_column(grid, layout, c, columns[c][0], role, cells)
+
+    @staticmethod
+    def bare(grid: Grid, r: int, c: int) -> bool:
+        """A plain number: no % typed after it and no percent format."""
+        if (r, c) in grid.percent:
+            return False
+        try:
+            reading = read_number(grid.raw(r, c))
+        except CellError:
+            return False
+        return reading is not None and reading.unit is None
+
+    def rate_column(self, grid: Grid, layout: Layout, c: int, ind: Indicator, role: str,
+                    cells: list[tuple[dict, bool]]) -> None:
+        """Rates typed as fractions (0.959 for 95.9 %): convert a whole column, or refuse.
+
+        Converted only when certain: every value of the column is a plain number between
+        0 and 1 (a lower-is-better rate, where 0.5 % is plausible, is never converted).
+        Fractions beside percentages in one column are refused cell by cell.
+        """
+        name = "value" if role == "values" else "target"
+        fractions = [rec for rec, bare in cells if bare and 0 < rec[name] < 1]
+        if not fractions or ind.higher_is_better is False:
+            return
+        where = {"file": grid.file, "sheet": grid.sheet, "column": layout.shown[c],
+                 "letter": letter(c), "key": ind.key}
+        if all(bare and 0 <= rec[name] <= 1 for rec, bare in cells):
+            example = fractions[0][name]
+            for rec, _ in cells:
+                rec[name] = float(Decimal(repr(rec[name])) * 100)
+            shown = format(Decimal(repr(example)).normalize(), "f")
+            as_pct = format((Decimal(repr(example)) * 100).normalize(), "f")
+            self.findings.add("rate_converted", f"“{ind.name}”整列以小数填写（如{shown}），已按"
+                              f"百分数换算（{shown} → {as_pct}%），请核实", severity="warning",
+                              row=layout.first + 1, value=f"共{len(cells)}个单元格",
+                              expected="百分数的数值（如 95.9 表示 95.9%）", **where)
+            return
+        refused = {id(rec) for rec in fractions}
+        self.records[role] = [x for x in self.records[role] if id(x) not in refused]
+        for rec in fractions:
+            self.findings.add("rate_fraction", "比率疑似以小数填写，而同列其他单元格按百分数填写，"
+                              "无法确定其含义", value=fmt_number(rec[name], 4),
+                              expected="百分数的数值（如 95.9 表示 95.9%）", row=rec["row"],
+                              unit=rec["unit"], year=rec["year"], **where)
 
     def row_unit(self, grid: Grid, layout: Layout, r: int) -> str | None:
         """The row's unit name; None to skip the row (blank, note, no unit name)."""
-        if is_blank_row(grid, r) or is_note_row(grid, r):
+        if r in layout.notes or is_blank_row(grid, r):
             return None
-        unit = fold(text_of(grid.filled(r, layout.unit_col)))
+        where = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
+                 "column": layout.shown[layout.unit_col], "letter": letter(layout.unit_col)}
+        row = grid.row(r)
+        if not any(text_of(v) and (c == layout.unit_col or layout.names[c])
+                   for c, v in enumerate(row) if c < len(layout.names)):
+            c = next(c for c, v in enumerate(row) if text_of(v))
+            self.findings.add("outside_table", "表格以外的单元格有内容，未读取", severity="warning",
+                              value=text_of(row[c])[:30], **{**where, "letter": letter(c),
+                                                              "column": None})
+            return None
+        if self.formula(grid, r, layout.unit_col, layout.shown[layout.unit_col]):
+            return None
+        raw = text_of(grid.filled(r, layout.unit_col))
+        bad = control_char(raw)
+        if bad:
+            self.findings.add("control_char", f"单位名称含有不可见的控制字符（{bad}），本行未读取",
+                              value=fold(raw).replace("\x00", ""),
+                              expected="删去该字符后重新输入单位名称", **where)
+            return None
+        unit = fold(raw)
         if unit:
             return unit
-        self.findings.add("no_unit", "这一行有数据但没有单位名称", file=grid.file,
-                          sheet=grid.sheet, row=r + 1, column=layout.shown[layout.unit_col],
-                          letter=letter(layout.unit_col))
+        self.findings.add("no_unit", "这一行有数据但没有单位名称", **where)
         return None
 
-    def first_row(self, role: str, unit: str, year: int, base: dict) -> bool:
-        """False (and a problem) when this unit-year already had a row in such a sheet."""
+    def first_row(self, role: str, unit: str, year: int, base: dict, grid: Grid,
+                  layout: Layout, columns: dict[int, tuple[Indicator, Decimal]]) -> bool:
+        """False (and a problem) when this unit-year already had a row in such a sheet.
+
+        The problem names the columns whose values differ (or says none do) and which of
+        the two rows is hidden, so the analyst can find the row that is left over.
+        """
         key = (role, unit, year)
+        r = base["row"] - 1
         here = f"文件 {base['file']} 工作表“{base['sheet']}”第{base['row']}行"
-        if key in self.seen_rows:
-            self.findings.add("duplicate_row", f"单位“{unit}”{year}年的数据重复出现（前一次在"
-                              f"{self.seen_rows[key]}），本行未读取", unit=unit, year=year, **base)
-            return False
-        self.seen_rows[key] = here
-        return True
+        cells = {ind.key: (fold(text_of(grid.raw(r, c))), f"{letter(c)}列“{layout.shown[c]}”")
+                 for c, (ind, _) in columns.items()}
+        hidden = r in grid.hidden
+        if key not in self.seen_rows:
+            self.seen_rows[key] = (here, cells, hidden)
+            return True
+        before, before_cells, before_hidden = self.seen_rows[key]
+        differ = [(k, cells[k][1]) for k in cells
+                  if k in before_cells and before_cells[k][0] != cells[k][0]]
+        notes = []
+        if before_hidden:
+            notes.append("前一行是隐藏行")
+        if hidden:
+            notes.append("本行是隐藏行")
+        if differ:
+            what = f"两行在{'、'.join(d for _, d in differ[:6])}" + \
+                   (f"等{len(differ)}列" if len(differ) > 6 else "") + "的数值不同"
+        else:
+            what = "两行各列的数值相同"
+        first_diff = next((c for c, (ind, _) in columns.items()
+                           if differ and ind.key == differ[0][0]), None)
+        col = {"column": layout.shown[first_diff], "letter": letter(first_diff)} \
+            if first_diff is not None else {}
+        self.findings.add("duplicate_row", f"单位“{unit}”{year}年的数据重复出现（前一次在"
+                          f"{before}），{what}{'；' + '，'.join(notes) if notes else ''}；"
+                          "本行未读取", unit=unit, year=year, **base, **col)
+        return False
 
     def value(self, grid: Grid, layout: Layout, r: int, c: int, ind: Indicator,
-              factor: Decimal, role: str, unit: str, year: int) -> None:
+              factor: Decimal, role: str, unit: str, year: int) -> dict | None:
+        """Read one cell into a record (returned), a blank, or a problem (None)."""
         loc = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
                "column": layout.shown[c], "letter": letter(c)}
+        if self.formula(grid, r, c, layout.shown[c], unit=unit, year=year, key=ind.key):
+            return None  # not a blank: reported as what it is
         value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
                             {**loc, "unit": unit, "year": year, "key": ind.key})
         if value is _BAD:
-            return
+            return None
         if value is None:
             if role == "values":
                 self.records["blanks"].append({"unit": unit, "year": year, "key": ind.key,
                                                **loc})
-            return
+            return None
         source = f"{grid.sheet}!{letter(c)}{r + 1}"
         if self.multi:
             source = f"{grid.file} {source}"
         name = "value" if role == "values" else "target"
-        self.records[role].append({"unit": unit, "year": year, "key": ind.key, name: value,
-                                   "source": source, **loc})
+        record = {"unit": unit, "year": year, "key": ind.key, name: value, "source": source,
+                  **loc}
+        self.records[role].append(record)
+        return record
 
     def number(self, raw: object, ind: Indicator, factor: Decimal, percent: bool,
                where: dict) -> float | object | None:
@@ -426,6 +609,8 @@ class _Reader:
         for c, (ind, factor) in columns.items():
             loc = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
                    "column": layout.shown[c], "letter": letter(c)}
+            if self.formula(grid, r, c, layout.shown[c], year=year, key=ind.key):
+                continue
             value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
                                 {**loc, "year": year, "key": ind.key})
             if isinstance(value, float):
@@ -454,6 +639,9 @@ class _Reader:
                 where = {"file": grid.file, "sheet": grid.sheet, "row": r + 1, "unit": unit,
                          "column": layout.shown[c] if c is not None else None,
                          "letter": letter(c) if c is not None else None}
+                if c is not None and self.formula(grid, r, c, where["column"], unit=unit):
+                    ok = False
+                    continue
                 try:
                     if field_ == "unit":
                         value: object = unit
@@ -465,7 +653,7 @@ class _Reader:
                         reading = read_number(raw)
                         value = None if reading is None else float(reading.number)
                     else:
-                        value = None if is_placeholder(raw) else text_of(raw)
+                        value = None if is_placeholder(raw) else self.text(raw, where)
                 except CellError as exc:
                     self.findings.add(f"bad_{field_}", exc.problem, value=text_of(raw),
                                       expected=exc.expected, **where)
@@ -479,6 +667,22 @@ class _Reader:
                               part_letter=letter(part) if part is not None else None)
             if ok:
                 self.records[role].append(record)
+
+    def text(self, raw: object, where: dict) -> str:
+        """A text cell for the documents: line breaks joined, other control characters refused.
+
+        A vertical tab is what a line break pasted from Word becomes; Word cannot hold it.
+        """
+        text = text_of(raw)
+        bad = control_char(text)
+        if bad:
+            raise CellError(f"含有不可见的控制字符（{bad}），无法写入文档",
+                            "删去该字符后重新输入（可在 Excel 中用 CLEAN 函数清除）")
+        joined = one_line(text)
+        if has_odd_break(text):
+            self.findings.add("line_break", "含有从 Word 粘贴带入的换行符，已合并为一行",
+                              severity="warning", value=joined[:30], **where)
+        return joined
 
     # -- result
 

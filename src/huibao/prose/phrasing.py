@@ -180,6 +180,40 @@ def fmt_qty(value: Num, unit: str, *, measure_word: str | None = None,
     return f"{digits(base_value, dec)}{word}"
 
 
+def _magnitude(value: Num, unit: str) -> tuple[Decimal, str, int] | None:
+    """The scale :func:`fmt_qty` prints ``value`` in (default options): (factor in base
+    units, prefix, decimals); None for units never scaled."""
+    if unit in ("%", "‰"):
+        return None
+    base, factor = _split_unit(unit)
+    if base in _NO_SCALE:
+        return None
+    shown = fmt_qty(value, unit)
+    for f, p in ((_YI, "亿"), (_WAN, "万")):
+        if re.fullmatch(rf"-?[\d.]+{p}\S*", shown):
+            return f, p, 2 if (_is_money(base) or factor != 1) else 1
+    return Decimal(1), "", _default_decimals(base)
+
+
+def fmt_qty_like(value: Num, like: Num, unit: str, *, measure_word: str | None = None,
+                 decimals: int | None = None) -> str:
+    """``value`` in the scale ``like`` is printed in (phrasing.md §1: compared amounts share
+    one scale): beside 2.38万元 a change of 1400元 reads 0.14万元, beside 8562人 one of
+    12000人 stays 12000人."""
+    scale_ = _magnitude(like, unit)
+    if scale_ is None:
+        return fmt_qty(value, unit, measure_word=measure_word, decimals=decimals)
+    f, prefix, places = scale_
+    base, factor = _split_unit(unit)
+    word = measure_word or base
+    base_value = _dec(value) * factor
+    if f == 1:
+        dec = (0 if _is_money(base) else _default_decimals(base)) if decimals is None \
+            else decimals
+        return f"{_digits(base_value, dec)}{word}"
+    return f"{_digits(base_value / f, places)}{prefix}{word}"
+
+
 # --- Chinese numerals, dates, lists ---------------------------------------------------------
 
 
@@ -345,7 +379,8 @@ def change(cur: object, prev: object, *, kind: str, higher_is_better: bool | Non
         return Phrase(f"{prefix}{verb}{digits(abs(diff), decimals)}{word}", flag)
     if diff == 0:
         return Phrase(flat.text, SKIP if c == 0 else OK)
-    qty = fmt_qty(abs(diff), unit, measure_word=measure_word, decimals=abs_decimals)
+    # The change takes the value's scale: 2.38万元，较上年增加0.14万元 (not 1400元).
+    qty = fmt_qty_like(abs(diff), c, unit, measure_word=measure_word, decimals=abs_decimals)
     if p <= 0 or c < 0:
         if _is_zero_text(qty):
             return Phrase(f"{head}基本持平", OK)
