@@ -51,8 +51,8 @@ from huibao.inputs.sheets import (
     read_grids,
     strip_unit,
 )
+from huibao.numbers import fmt_number
 from huibao.packs.schema import Indicator, Pack
-from huibao.prose.phrasing import fmt_number
 
 SHEET_UNITS = "单位信息"
 SHEET_VALUES = "指标数据"

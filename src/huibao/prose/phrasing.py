@@ -206,12 +206,12 @@ def fmt_qty_like(value: Num, like: Num, unit: str, *, measure_word: str | None =
     f, prefix, places = scale_
     base, factor = _split_unit(unit)
     word = measure_word or base
-    base_value = _dec(value) * factor
+    base_value = to_decimal(value) * factor
     if f == 1:
         dec = (0 if _is_money(base) else _default_decimals(base)) if decimals is None \
             else decimals
-        return f"{_digits(base_value, dec)}{word}"
-    return f"{_digits(base_value / f, places)}{prefix}{word}"
+        return f"{digits(base_value, dec)}{word}"
+    return f"{digits(base_value / f, places)}{prefix}{word}"
 
 
 # --- Chinese numerals, dates, lists ---------------------------------------------------------

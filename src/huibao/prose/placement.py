@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 TOKEN = "\ue000{}\ue001"
 TOKEN_RE = re.compile("\ue000(\\d+)\ue001")
 GENERIC = "\ue002"          # starts a paragraph of generic wording
-_END = "。！？；：…”）"
+_END = "。！？；：…"   # a title ending in ” or ） still takes its 。
 
 
 class OwnText:
@@ -78,7 +78,8 @@ class OwnText:
     def about(self, part: str, problem: dict) -> str:
         """Supplied blocks of ``part`` that name an indicator of a derived problem item."""
         keys = {m.key for m in problem.get("metrics", [])}
-        picked = [b for b in self._blocks(part) if self._names_any(b, keys)]
+        picked = [b for b in self._blocks(part)
+                  if not b.get("_placed") and self._names_any(b, keys)]
         for b in picked:
             b["_placed"] = True
         return "".join(self._token(_sentence(b)) for b in picked)
