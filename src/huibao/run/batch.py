@@ -312,10 +312,12 @@ class _Batch:
         docx = self.outputs / good["docx"]
         if not docx.is_file():
             return False
+        if self.discard_edits:   # up to date only if it is the generated file itself
+            return not edits.edited(docx, good.get("docx_sha256"))
         if fingerprint.file_digest(docx) == good.get("docx_sha256"):
             return True
         # Edited by the analyst: the same inputs would bring nothing new to merge.
-        return not self.discard_edits and edits.mergeable(docx)
+        return edits.mergeable(docx)
 
     def _execute(self, todo: list[Job]) -> None:
         if not todo:

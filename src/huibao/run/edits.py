@@ -131,12 +131,19 @@ def _open(path: Path):
 
 
 def edited(target: Path, previous_sha: str | None) -> bool:
-    """Whether the document on disk is not what the kit wrote last time."""
+    """Whether the document on disk is not exactly what the kit generated last time.
+
+    Compared with the generation record's hash: a merged document is the analyst's too, so
+    the manifest's hash (which is the merged file's) does not make it unedited. Only a
+    document without a record (made before records existed) is judged by the manifest.
+    """
     if not target.is_file():
         return False
     sha = fingerprint.file_digest(target)
     record = merge.read_record(merge.record_path(target))
-    return sha not in {previous_sha, record and record.get("docx_sha256")}
+    if record is not None:
+        return sha != record.get("docx_sha256")
+    return sha != previous_sha
 
 
 def mergeable(target: Path) -> bool:
