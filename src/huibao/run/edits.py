@@ -173,7 +173,8 @@ def settle(new_docx: Path, target: Path, *, previous_sha: str | None = None,
         return done
     mine = _open(target)
     base = merge.read_record(merge.record_path(target))
-    if mine is None or base is None or not identity.has_identities(mine.element.body):
+    if mine is None or base is None or not identity.has_identities(mine.element.body) \
+            or not base["blocks"]:
         beside = beside_path(target)
         if beside.exists() and edited(beside, None):
             _backup(beside, now)
@@ -184,8 +185,10 @@ def settle(new_docx: Path, target: Path, *, previous_sha: str | None = None,
         return done
     theirs = python_docx.Document(str(new_docx))
     record = merge.read_record(new_record)
-    if record is None:
-        raise HuibaoError(f"新生成的文档缺少生成记录：{new_record}")
+    if record is None:   # made without Draft.write: its record from the file itself
+        record = merge.make_record(theirs.element.body, {}, {},
+                                   fingerprint.file_digest(new_docx))
+        merge.write_record(new_record, record)
     report = merge.merge(base, mine, theirs, record)
     if merge.same_generation(base, record):
         # Nothing new to bring in: the analyst's file stays as it is, byte for byte.
@@ -219,9 +222,15 @@ def _keep_or_place(source: Path, target: Path) -> None:
 
 
 def _place(new_docx: Path, target: Path, how: str) -> Settled:
+    """The new document and its record in place; a document that came without a record
+    (a notebook that does not write through ``Draft.write``) leaves none behind, so the
+    next run never merges against the record of another document."""
     sha = fingerprint.file_digest(new_docx)
     record = merge.record_path(target)
-    files.place(merge.record_path(new_docx), record, durable=True)
+    if merge.record_path(new_docx).is_file():
+        files.place(merge.record_path(new_docx), record, durable=True)
+    else:
+        record.unlink(missing_ok=True)
     files.place(new_docx, target, durable=True)
     return Settled(how, target, sha, record)
 
