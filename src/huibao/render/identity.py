@@ -108,6 +108,18 @@ def read(body: etree._Element) -> list[Element]:
     return out
 
 
+def strip(body: etree._Element) -> None:
+    """Remove the ``hb_`` bookmarks (a volume binds many documents with the same names)."""
+    ids = set()
+    for start in list(body.iter(_BOOKMARK_START)):
+        if start.get(_NAME, "").startswith(PREFIX):
+            ids.add(start.get(_ID))
+            start.getparent().remove(start)
+    for end in list(body.iter(_BOOKMARK_END)):
+        if end.get(_ID) in ids:
+            end.getparent().remove(end)
+
+
 def has_identities(body: etree._Element) -> bool:
     return any(e.id for e in read(body))
 
