@@ -9,6 +9,7 @@ figures in the workbook (one quoted in the edited paragraph, one in an unedited 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -265,8 +266,11 @@ def test_edits_survive_a_rerun_with_corrected_figures(tmp_path: Path, out: Path,
     assert stale[0]["opening"] == edit.wording[:16] + "……"
     good = read_manifest(out)["entries"][f"{UNIT}/工作总结"]
     assert good["status"] == "已合并修改"
-    counts = {k: good["good"]["edits"][k] for k in ("edited", "added", "deleted", "stale")}
-    assert counts == {"edited": 1, "added": 1, "deleted": 1, "stale": 1}
+    counts = {k: good["good"]["edits"][k]
+              for k in ("edited", "added", "deleted", "conflicts", "stale")}
+    # the edited paragraph's generated text changed too (its figure): a conflict
+    assert counts == {"edited": 1, "added": 1, "deleted": 1, "conflicts": 1, "stale": 1}
+    assert good["good"]["edits"]["conflict_ids"] == [edit.edited]
     review = (out / good["good"]["edits"]["review"]).read_text(encoding="utf-8")
     assert (f"{edit.numbers[EDITED_KEY]['name']}：{edit.numbers[EDITED_KEY]['text']} → "
             f"{new[EDITED_KEY]['text']}") in review
@@ -378,3 +382,47 @@ def test_an_unedited_document_is_replaced_without_backup(generated, tmp_path) ->
     assert done.how == "replaced" and done.backup is None
     assert sorted(p.name for p in target.parent.iterdir()) == [
         "工作总结.docx", "工作总结.generated.json"]
+
+
+# -- tables and conflicts, on a small outline ----------------------------------------------
+
+def _outline(invest: str, cells: list[list[str]]):
+    from huibao.render import outline as o
+    return o.Document(
+        title="某某市2025年精神文明建设工作总结",
+        blocks=[o.Heading(1, "主要工作"),
+                o.Paragraph(f"今年以来，全市完成投资{invest}，同比增长5.6%。"),
+                o.Paragraph("开展督导检查12次。"),
+                o.Table("各区县投入情况", ["区县", "投入"], cells, unit_note="单位：万元")],
+        created=dt.datetime(2025, 12, 31))
+
+
+def test_an_edited_table_is_kept_whole_and_a_double_change_is_a_conflict(root, tmp_path):
+    profile = load_profile(config.layout_profile_path(root=root))
+    numbers = {"invest": {"name": "投资", "value": 12.3, "text": "12.3亿元"}}
+    target = word.write_docx(_outline("12.3亿元", [["甲区", "1234.5"]]),
+                             tmp_path / "unit" / "工作总结.docx", profile, numbers=numbers)
+    d = docx.Document(str(target))
+    d.tables[0].cell(1, 1).paragraphs[0].runs[0].text = "1300（核实后）"
+    els = {e.id: e.xml for e in identity.read(d.element.body)}
+    (para,) = [i for i in els if identity.text_of(els[i]).startswith("今年以来")]
+    docx.text.paragraph.Paragraph(els[para], None).runs[0].text = "全年完成投资12.3亿元。"
+    d.save(str(target))
+    mine = target.read_bytes()
+    numbers = {"invest": {"name": "投资", "value": 13.1, "text": "13.1亿元"}}
+    staged = word.write_docx(_outline("13.1亿元", [["甲区", "1400"]]),
+                             tmp_path / "staging" / "工作总结.docx", profile, numbers=numbers)
+    done = edits.settle(staged, target)
+    assert done.how == "merged" and done.backup.read_bytes() == mine
+    merged = docx.Document(str(target))
+    assert merged.tables[0].cell(1, 1).text == "1300（核实后）"   # the analyst's table
+    texts = [p.text for p in merged.paragraphs]
+    assert "全年完成投资12.3亿元。" in texts and "开展督导检查12次。" in texts
+    conflicts = {c.id: c for c in done.report.conflicts}
+    assert conflicts[para].mine == "全年完成投资12.3亿元。"
+    assert conflicts[para].theirs == "今年以来，全市完成投资13.1亿元，同比增长5.6%。"
+    assert len(conflicts) == 2   # the paragraph and the table
+    assert [(s.old, s.new) for s in done.report.stale] == [("12.3亿元", "13.1亿元")]
+    review = done.review.read_text(encoding="utf-8")
+    assert "投资：12.3亿元 → 13.1亿元（段落：“全年完成投资12.3亿元。”）" in review
+    assert "新生成：今年以来，全市完成投资13.1亿元" in review
