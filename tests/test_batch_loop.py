@@ -131,10 +131,12 @@ def test_figures_the_new_build_no_longer_makes_are_removed(pools, root: Path,
     assert names == ["b.png"]
 
 
-def test_an_edited_document_is_rebuilt_even_when_inputs_are_unchanged(pools, root: Path,
-                                                                      tmp_path: Path) -> None:
+def test_a_changed_document_that_cannot_be_merged_is_kept_and_rebuilt_beside(
+        pools, root: Path, tmp_path: Path) -> None:
     batch(root)
     (unit_dir(tmp_path, "白鹭县") / "工作总结.docx").write_bytes(b"edited by hand")
     result = batch(root)
     assert {r.unit: r.status for r in result.results} == {
-        "示例县": Status.UNCHANGED, "云溪区": Status.UNCHANGED, "白鹭县": Status.OK}
+        "示例县": Status.UNCHANGED, "云溪区": Status.UNCHANGED, "白鹭县": Status.BESIDE}
+    assert (unit_dir(tmp_path, "白鹭县") / "工作总结.docx").read_bytes() == b"edited by hand"
+    assert (unit_dir(tmp_path, "白鹭县") / "工作总结.新生成.docx").is_file()

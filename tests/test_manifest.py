@@ -29,5 +29,8 @@ def test_unreadable_manifest_is_set_aside_with_a_warning(tmp_path: Path) -> None
     assert not (tmp_path / ".manifest.json.999.tmp").exists()
 
 
-def test_only_ok_and_unchanged_count_as_success() -> None:
-    assert [s for s in Status if not s.failed] == [Status.OK, Status.UNCHANGED]
+def test_only_made_or_kept_documents_count_as_success() -> None:
+    # 已合并修改: the analyst's edits merged in; 已另存: the new document beside a file that
+    # could not be merged. 文档已打开 is a failure: that document is not current.
+    assert [s for s in Status if not s.failed] == [Status.OK, Status.UNCHANGED,
+                                                   Status.MERGED, Status.BESIDE]

@@ -476,7 +476,9 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path, png: 
     with pytest.raises(HuibaoError):
         write_docx(missing, target, profile)
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["chart.png", "out.docx"]
+    # the document and its generation record (render.merge), nothing half-written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chart.png", "out.docx",
+                                                           "out.generated.json"]
 
 
 # -- profile --------------------------------------------------------------------------

@@ -80,11 +80,14 @@ def run(
         "kernel：每个 notebook 启动独立内核（完全隔离）")] = "namespace",
     data: Data = None,
     doc_date: DocDate = None,
+    discard_edits: Annotated[bool, typer.Option(
+        "--discard-edits", help="不保留文档中的人工修改，从头重新生成（原文件先备份）")] = False,
     debug: Debug = False,
 ) -> None:
     """生成一个、多个或全部单位的文档（在多个进程中经 papermill 执行 notebook）。
 
     输入（数据、参数、模板、notebook）未变化的文档显示为“未变化”并跳过。
+    人工修改过的文档：修改合并进新生成的文档（原文件先备份），见 README“修改后重新生成”。
     一个单位失败不影响其他单位。运行记录：outputs/<年度>/<类别>/manifest.json。
     退出码：0 全部成功或未变化；1 有单位失败；2 参数无法使用；130/143 被中断。
 
@@ -108,7 +111,8 @@ def run(
                 allow_missing=allow_missing, strict=strict, scheduler=scheduler,
                 timeout=timeout,
                 overrides={"data_path": str(data) if data else None, "doc_date": doc_date},
-                wait=wait, root=root, reporter=reporter, isolation=isolation)
+                wait=wait, root=root, reporter=reporter, isolation=isolation,
+                discard_edits=discard_edits)
     except HuibaoError as exc:
         _fail(exc, debug)
         return

@@ -25,7 +25,16 @@ from huibao.run.manifest import Status
 
 STYLES = {Status.OK: "green", Status.UNCHANGED: "dim", Status.FAILED: "bold red",
           Status.BAD_DATA: "bold red", Status.TIMEOUT: "bold red",
-          Status.INTERRUPTED: "yellow"}
+          Status.INTERRUPTED: "yellow", Status.MERGED: "cyan", Status.BESIDE: "yellow",
+          Status.OPEN: "bold red"}
+
+
+def edit_counts(edits: dict) -> str:
+    """保留修改 2 段、新增 1 段、删除 1 段，冲突 1 处，数字待核对 1 处."""
+    parts = [f"保留修改 {edits.get('edited', 0)} 段", f"新增 {edits.get('added', 0)} 段",
+             f"删除 {edits.get('deleted', 0)} 段"]
+    text = "、".join(parts) + f"，冲突 {edits.get('conflicts', 0)} 处"
+    return text + f"，数字待核对 {edits.get('stale', 0)} 处"
 
 
 class ConsoleReporter(Reporter):
@@ -102,6 +111,10 @@ def print_summary(result: BatchResult, console: Console,
             shown = r.problem() + (f"\n执行记录：{short(r.notebook)}" if r.notebook else "")
         else:
             shown = short(r.docx) if r.docx else ""
+            if r.status is Status.MERGED and r.edits:
+                shown += "\n" + edit_counts(r.edits)
+            elif r.message:
+                shown += "\n" + r.message
         table.add_row(r.unit, r.document, f"[{STYLES[r.status]}]{r.status.value}[/]",
                       f"{r.seconds:.1f} 秒" if r.seconds else "—", shown)
     console.print(table)
@@ -110,9 +123,34 @@ def print_summary(result: BatchResult, console: Console,
         counts[r.status] = counts.get(r.status, 0) + 1
     tally = "，".join(f"{s.value} {n}" for s, n in counts.items())
     console.print(f"共 {len(result.results)} 个文档：{tally}。", highlight=False)
+    _print_reviews(result, console, short)
     for warning in result.warnings:
         console.print(f"[yellow]注意：[/]{warning}", soft_wrap=True)
     if result.manifest is not None:
         console.print(f"运行记录：{relative(result.manifest)}", highlight=False)
     if result.signal is not None:
         console.print("[yellow]已中断[/]：已完成的文档均已保存；再次运行同一命令将继续生成其余文档。")
+
+
+def _print_reviews(result: BatchResult, console: Console,
+                   short: Callable[[Path], str]) -> None:
+    """Per merged document: stale numbers (old → new) and conflicts, and the review file."""
+    for r in result.results:
+        if r.status is not Status.MERGED or not r.edits:
+            continue
+        stale, conflicts = r.edits.get("stale_numbers", []), r.conflicts
+        if not stale and not conflicts:
+            continue
+        console.print(f"[cyan]修改核对[/] {r.unit}{r.document}：", highlight=False)
+        for s in stale:
+            console.print(f"  数字待核对：{s['name']} {s['old']} → {s['new']}"
+                          f"（段落：“{s['opening']}”）", soft_wrap=True, highlight=False)
+        for c in conflicts:
+            console.print(f"  冲突（已保留人工修改）：{c.mine[:40]}", soft_wrap=True,
+                          highlight=False)
+            console.print(f"    新生成：{(c.theirs or '（新文档中已无此段）')[:40]}",
+                          soft_wrap=True, highlight=False)
+        review = r.edits.get("review")
+        if review and r.docx is not None:
+            console.print(f"  核对清单：{short(r.docx.with_name(Path(review).name))}",
+                          highlight=False)

@@ -101,9 +101,14 @@ class Draft:
         return list(dict.fromkeys(own.fallbacks)) if own is not None else []
 
     def write(self, doc: Document) -> Path:
-        """Write ``doc`` as ``output_dir/<document>.docx`` in the office's layout profile."""
+        """Write ``doc`` as ``output_dir/<document>.docx`` in the office's layout profile,
+        with its generation record (``<document>.generated.json``) beside it."""
         profile = load_profile(config.layout_profile_path(root=self.root))
-        return word.write_docx(doc, self.output_dir / f"{self.kind.document}.docx", profile)
+        # The figures the document may quote, for the generation record beside it: a later
+        # run lists those that went stale in the analyst's kept paragraphs.
+        numbers = getattr(self.subject, "numbers", None)
+        return word.write_docx(doc, self.output_dir / f"{self.kind.document}.docx", profile,
+                               numbers=numbers() if numbers else None)
 
     def show_figures(self, doc: Document, width: int = 560) -> None:
         """Display the document's figures with their captions (in a notebook)."""

@@ -277,6 +277,11 @@ class UnitSubject:
     def key_table(self) -> pd.DataFrame:
         return key_table(self.inputs, self.name, self.year)
 
+    def numbers(self) -> dict[str, dict]:
+        """Indicator key → name, value and the text the document prints for it."""
+        return {m.key: {"name": m.name, "value": m.value, "text": qty(m)}
+                for m in self.context()["m"].values() if m.value is not None}
+
     def headline(self) -> str:
         return headline(self.inputs, self.name, self.year)
 

@@ -76,7 +76,7 @@ from lxml import etree
 
 from huibao.errors import HuibaoError
 from huibao.numbers import fmt_date
-from huibao.render import files, outline, pdf, reproducible
+from huibao.render import files, identity, outline, pdf, reproducible
 from huibao.render.layout import LayoutProfile
 from huibao.render.ooxml import add_field, child, put
 from huibao.render.word import Writer, title_lines
@@ -344,11 +344,13 @@ class _Volume:
         self._toc([p.heading for p in parts])
         self._end_front_matter()
         body = self.docx.element.body
+        identity.strip(body)   # a volume is not merged: no block identities
         footers = [copy.deepcopy(r) for r in body.sectPr.findall(qn("w:footerReference"))]
         composer = Composer(self.docx)
         titles = []
         for part, document in zip(parts, documents, strict=True):
             start = composer.append_index()
+            identity.strip(document.element.body)  # the same names in every part
             composer.append(document)
             if body[start].tag != qn("w:p"):
                 raise HuibaoError(f"汇编的文档 {part.path} 不以标题段落开头，无法编入目录。")

@@ -8,6 +8,8 @@ layout.md §4; the raw XML lives in :mod:`huibao.render.ooxml`.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 
 import cn2an
@@ -22,7 +24,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from huibao.errors import HuibaoError
 from huibao.numbers import fmt_date
-from huibao.render import files, outline, reproducible
+from huibao.render import files, identity, merge, outline, reproducible
 from huibao.render.layout import Element, LayoutProfile
 from huibao.render.measure import text_width
 from huibao.render.ooxml import (
@@ -80,6 +82,25 @@ class Writer:
         self.depth = 0
         self.figures = 0
         self.tables = 0
+        # Block identities (``identity``): the section we are in, how many of each kind
+        # it has so far, and every identity given, with its kind, in document order.
+        self.headings: list[str] = []
+        self.section = identity.PREFIX + "0"
+        self._sections: dict[str, int] = {}
+        self._ordinals: dict[tuple[str, str], int] = {}
+        self.identities: list[tuple[str, str]] = []
+
+    # -- identities -----------------------------------------------------------------
+
+    def identify(self, element, kind: str, name: str | None = None) -> str:
+        """Bookmark ``element`` with a stable name: ``name``, or the section's next ``kind``."""
+        if name is None:
+            n = self._ordinals[(self.section, kind)] = self._ordinals.get(
+                (self.section, kind), 0) + 1
+            name = f"{self.section}_{kind[0]}{n}"
+        identity.mark(element, name, len(self.identities))
+        self.identities.append((name, kind))
+        return name
 
     # -- formatting primitives ------------------------------------------------------
 
@@ -264,11 +285,14 @@ class Writer:
             run = self.run(para, line, self.profile.elements.title)
             if i < len(lines) - 1:
                 run.add_break()
+        self.identify(para._p, "title", identity.PREFIX + "title")
         if subtitle:  # the date in brackets of a spoken report: 楷体, centred, own line
-            self.para("Normal", subtitle, self.profile.elements.h2, align="center",
-                       first_line=0)
-        for _ in range(self.profile.title.blank_lines_after):
-            self.docx.add_paragraph(style="Normal")
+            sub = self.para("Normal", subtitle, self.profile.elements.h2, align="center",
+                            first_line=0)
+            self.identify(sub._p, "subtitle", identity.PREFIX + "subtitle")
+        for i in range(self.profile.title.blank_lines_after):
+            blank = self.docx.add_paragraph(style="Normal")
+            self.identify(blank._p, "blank", f"{identity.PREFIX}title_b{i + 1}")
 
     def heading(self, h: outline.Heading) -> None:
         if h.level not in (1, 2, 3, 4):
@@ -285,8 +309,11 @@ class Writer:
         marker = self.profile.headings.marker(h.level).format(n=n, cn=cn2an.an2cn(n))
         el = self.profile.elements.heading(h.level)
         run_in = h.body is not None and h.level >= 3
+        self.headings[h.level - 1:] = [h.text]
+        self.section = identity.section_key(self.headings, self._sections)
         para = self.docx.add_paragraph(style=f"Heading {h.level}")
         put(child(para._p, "w:pPr"), "w:keepNext", val=int(not run_in))
+        self.identify(para._p, "heading", self.section)
         self.run(para, marker + h.text, el)
         if run_in:
             self.run(para, h.body, self.profile.elements.body, bold=False)
@@ -295,9 +322,10 @@ class Writer:
 
     def paragraph(self, block: outline.Paragraph) -> None:
         if block.flush:
-            self.para("Body Text", block.text, first_line=0)
+            para = self.para("Body Text", block.text, first_line=0)
         else:
-            self.para("Body Text", block.text)
+            para = self.para("Body Text", block.text)
+        self.identify(para._p, "paragraph")
 
     def figure(self, fig: outline.Figure) -> None:
         path = Path(fig.image)
@@ -322,10 +350,12 @@ class Writer:
             area_h * 0.8 / shape.height,
         )
         shape.width, shape.height = int(shape.width * scale), int(shape.height * scale)
+        name = self.identify(para._p, "figure")
         self.figures += 1
         f = p.figures
         caption = f"{f.caption_prefix}{self.figures}{f.caption_separator}{fig.caption}"
-        self.para("Caption", caption, p.elements.caption)
+        cap = self.para("Caption", caption, p.elements.caption)
+        self.identify(cap._p, "caption", f"{name}_c")
 
     def table(self, tab: outline.Table) -> None:
         p, e = self.profile, self.profile.elements
@@ -337,10 +367,15 @@ class Writer:
                 raise HuibaoError(f"表格“{tab.caption}”第{i}行有{len(row)}列，而表头有{ncols}列。")
         self.tables += 1
         t = p.tables
+        n = self._ordinals[(self.section, "table")] = self._ordinals.get(
+            (self.section, "table"), 0) + 1
+        name = f"{self.section}_t{n}"
         caption = f"{t.caption_prefix}{self.tables}{t.caption_separator}{tab.caption}"
-        self.para("Caption", caption, e.table_caption, keep_next=True)
+        cap = self.para("Caption", caption, e.table_caption, keep_next=True)
+        self.identify(cap._p, "caption", f"{name}_c")
         if tab.unit_note:
-            self.para("Note Text", tab.unit_note, e.note, align="right", keep_next=True)
+            note = self.para("Note Text", tab.unit_note, e.note, align="right", keep_next=True)
+            self.identify(note._p, "note", f"{name}_u")
         table = self.docx.add_table(rows=1 + len(tab.rows), cols=ncols)
         table.style = self.docx.styles["Three Line Table"]
         table.autofit = False
@@ -365,8 +400,10 @@ class Writer:
                     set_paragraph_format(para._p, align="left")
                 self.run(para, str(value), e.table_header if r == 0 else e.table)
         set_widths(tbl, self._column_widths(tab))
-        for note in tab.notes:
-            self.para("Note Text", note, e.note)
+        self.identify(tbl, "table", name)
+        for i, note in enumerate(tab.notes, start=1):
+            para = self.para("Note Text", note, e.note)
+            self.identify(para._p, "note", f"{name}_n{i}")
 
     def _column_widths(self, tab: outline.Table) -> list[int]:
         """Widths in twips from each column's longest text plus cell padding (one em).
@@ -393,8 +430,9 @@ class Writer:
         """
         p, body = self.profile, self.profile.elements.body
         rules = p.signature
-        for _ in range(rules.blank_lines_before):
-            self.docx.add_paragraph(style="Normal")
+        for i in range(rules.blank_lines_before):
+            blank = self.docx.add_paragraph(style="Normal")
+            self.identify(blank._p, "blank", f"{identity.PREFIX}sig_b{i + 1}")
         date = fmt_date(sig.date)
         pitch = body.char_twips + p.char_spacing_twentieths  # one CJK character, twips
         area = p.type_area_twips[0]
@@ -403,15 +441,19 @@ class Writer:
         date_left = sig_start + round(rules.date_shift_chars * pitch)
         date_w = round(text_width(date) * pitch)
         if date_left + date_w <= area - sig_right:
-            self.para("Normal", sig.signatory, body, align="right", right=sig_right)
-            self.para("Normal", date, body, align="left", left=date_left, first_line=0)
+            names = self.para("Normal", sig.signatory, body, align="right", right=sig_right)
+            dated = self.para("Normal", date, body, align="left", left=date_left, first_line=0)
+            self.identify(names._p, "signature", identity.PREFIX + "signatory")
+            self.identify(dated._p, "signature", identity.PREFIX + "date")
             return
         # A longer date keeps the 2-character right space; the 署名 moves left so that it
         # still starts 2 characters before the date.
         shift = round(rules.date_shift_chars * pitch)
         right = sig_right + date_w + shift - round(text_width(sig.signatory) * pitch)
-        self.para("Normal", sig.signatory, body, align="right", right=right)
-        self.para("Normal", date, body, align="right", right=sig_right)
+        names = self.para("Normal", sig.signatory, body, align="right", right=right)
+        dated = self.para("Normal", date, body, align="right", right=sig_right)
+        self.identify(names._p, "signature", identity.PREFIX + "signatory")
+        self.identify(dated._p, "signature", identity.PREFIX + "date")
 
 
 _BLOCKS = {
@@ -422,8 +464,8 @@ _BLOCKS = {
 }
 
 
-def build_docx(doc: outline.Document, profile: LayoutProfile) -> DocxDocument:
-    """Build the python-docx document in memory; raises HuibaoError on bad content."""
+def build_writer(doc: outline.Document, profile: LayoutProfile) -> Writer:
+    """Write ``doc`` into a new Writer's document in memory; raises HuibaoError on bad content."""
     writer = Writer(profile)
     writer.setup(doc)
     writer.title(doc.title, doc.subtitle)
@@ -434,15 +476,30 @@ def build_docx(doc: outline.Document, profile: LayoutProfile) -> DocxDocument:
         render(writer, block)
     if doc.signature is not None:
         writer.signature(doc.signature)
-    return writer.docx
+    return writer
 
 
-def write_docx(doc: outline.Document, path: Path, profile: LayoutProfile) -> Path:
-    """Write ``doc`` to ``path`` atomically and return ``path``.
+def build_docx(doc: outline.Document, profile: LayoutProfile) -> DocxDocument:
+    """Build the python-docx document in memory; raises HuibaoError on bad content."""
+    return build_writer(doc, profile).docx
+
+
+def write_docx(doc: outline.Document, path: Path, profile: LayoutProfile,
+               numbers: dict[str, dict] | None = None) -> Path:
+    """Write ``doc`` to ``path`` atomically, and its generation record beside it.
 
     The document is built in memory, saved to a temporary file in the target folder
     and moved into place with ``os.replace``: a failure never leaves a partial file.
+    The record (``merge.record_path``: what each identity said, and the figures it
+    quotes from ``numbers``, indicator key → name, value, text) is what a later run
+    merges the analyst's edits against; it is written first, the document last.
     """
-    document = build_docx(doc, profile)
+    writer = build_writer(doc, profile)
     when = reproducible.document_time(doc)  # fixed zip times
-    return files.write(path, lambda tmp: reproducible.save_docx(document, tmp, when))
+    buffer = io.BytesIO()
+    reproducible.save_docx(writer.docx, buffer, when)
+    data = buffer.getvalue()
+    record = merge.make_record(writer.docx.element.body, dict(writer.identities),
+                               numbers or {}, hashlib.sha256(data).hexdigest())
+    merge.write_record(merge.record_path(Path(path)), record)
+    return files.write(Path(path), lambda tmp: tmp.write_bytes(data))

@@ -41,7 +41,7 @@ from huibao.documents import kinds
 from huibao.errors import HuibaoError, UsageError
 from huibao.packs import params
 from huibao.render import reproducible
-from huibao.run import fingerprint, pools, staging
+from huibao.run import edits, fingerprint, pools, staging
 from huibao.run.lock import BatchLock
 from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import Manifest, RunState, Status, entry_key
@@ -69,6 +69,8 @@ class UnitResult:
     message: str | None = None
     cell: int | None = None        # failing cell's execution count, In [N]
     warnings: tuple[str, ...] = ()
+    edits: dict | None = None      # 已合并修改: the manifest's ``good.edits``
+    conflicts: tuple = ()          # merge.Conflict of the merge, for the summary
 
     @property
     def failed(self) -> bool:
@@ -125,7 +127,8 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
               scheduler: str | None = None, timeout: float = 600,
               overrides: dict | None = None, wait: bool = False, root: Path | None = None,
               reporter: Reporter | None = None,
-              isolation: str = DEFAULT_ISOLATION) -> BatchResult:
+              isolation: str = DEFAULT_ISOLATION,
+              discard_edits: bool = False) -> BatchResult:
     """Make ``documents`` for ``units`` (default: every unit with data for ``year``).
 
     Parameters
@@ -154,6 +157,9 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         ``namespace``: notebooks run in the pre-warmed worker processes, each in a fresh
         namespace (fast); ``kernel``: each in its own Jupyter kernel. Dask workers always
         use kernels. See ``runner``.
+    discard_edits
+        Regenerate documents the analyst edited instead of merging the edits (the edited
+        file is backed up first). See ``huibao.run.edits``.
 
     Returns
     -------
@@ -184,7 +190,8 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
                       allow_missing=allow_missing, strict=strict)
     batch = _Batch(root, int(year), campaign, planner.plan(units), jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,
-                   reporter=reporter or Reporter(), isolation=isolation)
+                   reporter=reporter or Reporter(), isolation=isolation,
+                   discard_edits=discard_edits)
     return batch.run()
 
 
@@ -201,19 +208,20 @@ def check_options(jobs: int | None, timeout: float, isolation: str) -> None:
 def run_plan(root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
              jobs: int | None = None, force: bool = False, scheduler: str | None = None,
              timeout: float = 600, wait: bool = False, reporter: Reporter | None = None,
-             isolation: str = DEFAULT_ISOLATION) -> BatchResult:
+             isolation: str = DEFAULT_ISOLATION, discard_edits: bool = False) -> BatchResult:
     """Run an already planned batch (unit documents and roll-ups alike), see ``run_batch``."""
     check_options(jobs, timeout, isolation)
     return _Batch(root, year, campaign, plan, jobs=jobs, force=force, scheduler=scheduler,
                   timeout=timeout, wait=wait, reporter=reporter or Reporter(),
-                  isolation=isolation).run()
+                  isolation=isolation, discard_edits=discard_edits).run()
 
 
 class _Batch:
     def __init__(self, root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
                  jobs, force, scheduler, timeout, wait, reporter: Reporter,
-                 isolation: str = DEFAULT_ISOLATION) -> None:
+                 isolation: str = DEFAULT_ISOLATION, discard_edits: bool = False) -> None:
         self.root, self.year, self.campaign, self.plan = root, year, campaign, plan
+        self.discard_edits = discard_edits
         self.jobs, self.force, self.scheduler = jobs, force, scheduler
         self.timeout, self.wait, self.reporter = timeout, wait, reporter
         self.isolation = isolation
@@ -305,7 +313,14 @@ class _Batch:
         if good.get("inputs", {}).get("combined") != job.inputs["combined"]:
             return False
         docx = self.outputs / good["docx"]
-        return docx.is_file() and fingerprint.file_digest(docx) == good.get("docx_sha256")
+        if not docx.is_file():
+            return False
+        if self.discard_edits:   # up to date only if it is the generated file itself
+            return not edits.edited(docx, good.get("docx_sha256"))
+        if fingerprint.file_digest(docx) == good.get("docx_sha256"):
+            return True
+        # Edited by the analyst: the same inputs would bring nothing new to merge.
+        return edits.mergeable(docx)
 
     def _execute(self, todo: list[Job]) -> None:
         if not todo:
@@ -396,22 +411,36 @@ class _Batch:
         status, message, cell = outcome.status, outcome.message, outcome.cell
         docx = notebook = None
         good = entry.get("good")
+        merged: dict | None = None
+        conflicts: tuple = ()
         if status is Status.OK:
             try:
-                files = staging.promote(task, unit_dir, self.outputs, good)
+                files, settled = staging.promote(task, unit_dir, self.outputs, good,
+                                                 discard_edits=self.discard_edits)
+            except edits.DocumentOpen as exc:
+                status, message = Status.OPEN, str(exc)
             except OSError as exc:
                 status, message = Status.FAILED, f"无法写入输出文件：{exc}"
+            except HuibaoError as exc:
+                status, message = Status.FAILED, str(exc)
             else:
                 good = {"run": self.run_id, "end": _iso(outcome.end), **files,
                         "inputs": job.inputs, "versions": outcome.versions}
                 docx, notebook = self.outputs / files["docx"], self.outputs / files["notebook"]
+                merged = files.get("edits")
+                message = settled.message
+                if settled.how == "merged":
+                    status = Status.MERGED
+                    conflicts = tuple(settled.report.conflicts)
+                elif settled.how == "beside":
+                    status = Status.BESIDE
         if status in (Status.FAILED, Status.TIMEOUT):
             notebook = staging.keep_failed(task, unit_dir)
         staging.remove(task)
-        error = None if status is Status.OK else _error(
+        error = None if not status.failed else _error(
             message, cell, notebook and notebook.relative_to(self.outputs).as_posix())
         result = UnitResult(job.unit, job.document, status, outcome.seconds, docx, notebook,
-                            message, cell, job.warnings)
+                            message, cell, job.warnings, merged, conflicts)
         self._record(result, job, error=error, good=good, start=outcome.start,
                      end=outcome.end)
         self._save()  # soon after every unit: a killed run leaves a true record

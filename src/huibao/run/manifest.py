@@ -38,6 +38,18 @@ Format 1::
           "good": null | {                   # last successful build, whose files are in place
             "run": "…", "end": "…",
             "docx": "2025/wenming_city/示例县/工作总结.docx", "docx_sha256": "…",
+            # what was generated for each block identity, the base of the next merge:
+            "record": "2025/wenming_city/示例县/工作总结.generated.json",
+            "edits": {                       # only when the analyst's file was kept or merged
+              "how": "merged" | "beside" | "replaced",   # replaced: --discard-edits
+              "edited": 2, "added": 1, "deleted": 1,   # blocks kept, added, left deleted
+              "conflicts": 1, "conflict_ids": ["hb_1a2b3c_p2"],
+              "stale": 1, "stale_numbers": [{"indicator": "public_ads", "name": "…",
+                                             "old": "356条", "new": "1234条",
+                                             "opening": "…"}],
+              "backup": "2025/wenming_city/示例县/工作总结.备份20251228-101500.docx",
+              "review": "2025/wenming_city/示例县/工作总结.修改核对.txt"
+            },
             "notebook": "2025/wenming_city/示例县/工作总结.ipynb",
             "figures": ["2025/wenming_city/示例县/figures/opinion_trend.png", …],
             "inputs": {…as above…},
@@ -48,7 +60,9 @@ Format 1::
     }
 
 A unit-document is up to date when ``good.inputs.combined`` equals the combined hash of its
-current inputs and ``good.docx`` still has ``good.docx_sha256``. A roll-up entry computes its
+current inputs and ``good.docx`` still has ``good.docx_sha256``, or was edited by the analyst
+(it still carries the kit's block identities): with the same inputs there is nothing new to
+merge, so the edited file is left alone. A roll-up entry computes its
 ``inputs.data`` from the ``good.inputs.combined`` of the entries in ``depends_on``, so
 changing one unit re-runs that unit and the roll-ups that list it.
 """
@@ -71,6 +85,9 @@ class Status(StrEnum):
 
     OK = "成功"
     UNCHANGED = "未变化"
+    MERGED = "已合并修改"     # the analyst's edits merged into the new generation
+    BESIDE = "已另存"        # the file there could not be merged: the new one is beside it
+    OPEN = "文档已打开"       # the document is open in an editor: not overwritten
     FAILED = "失败"
     BAD_DATA = "数据有误"
     TIMEOUT = "超时"
@@ -78,7 +95,7 @@ class Status(StrEnum):
 
     @property
     def failed(self) -> bool:
-        return self not in (Status.OK, Status.UNCHANGED)
+        return self not in (Status.OK, Status.UNCHANGED, Status.MERGED, Status.BESIDE)
 
 
 class RunState(StrEnum):

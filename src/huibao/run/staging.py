@@ -6,6 +6,10 @@ folder with ``os.replace`` (atomic within one filesystem). The .docx goes last, 
 it lands the previous document stays whole, and a run killed in between leaves a .docx
 whose hash no longer matches the manifest, which the next run rebuilds. A task's folder is
 removed when it is settled; the next run removes any left by a run that was killed.
+
+The .docx does not simply replace the one there: ``edits.settle`` keeps the analyst's
+edits (backup, three-way merge, or the new document beside a foreign one) and refuses to
+touch a document open in an editor (``edits.DocumentOpen``, raised before anything moves).
 """
 
 from __future__ import annotations
@@ -17,8 +21,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from huibao.render import files
-from huibao.run import fingerprint
+from huibao.run import edits
 
 if TYPE_CHECKING:
     from huibao.run.task import UnitTask
@@ -48,15 +51,21 @@ def remove(task: UnitTask) -> None:
     shutil.rmtree(task.staging, ignore_errors=True)
 
 
-def promote(task: UnitTask, unit_dir: Path, outputs: Path, previous: dict | None) -> dict:
+def promote(task: UnitTask, unit_dir: Path, outputs: Path, previous: dict | None, *,
+            discard_edits: bool = False) -> tuple[dict, edits.Settled]:
     """Move a successful task's files into ``unit_dir``; their paths relative to ``outputs``.
 
     Figures the previous build of this document listed and this one did not make are
     removed, so the folder shows the figures of the documents that are there.
+    ``discard_edits``: the new document replaces an edited one (after a backup).
     """
     def rel(path: Path) -> str:
         return path.relative_to(outputs).as_posix()
 
+    docx = unit_dir / task.docx.name
+    owner = edits.owner_file(docx)
+    if owner is not None:
+        raise edits.DocumentOpen(str(docx), owner.name)
     unit_dir.mkdir(parents=True, exist_ok=True)
     figures = []
     made = Path(task.staging) / "figures"
@@ -72,12 +81,16 @@ def promote(task: UnitTask, unit_dir: Path, outputs: Path, previous: dict | None
             stale.unlink(missing_ok=True)
     notebook = unit_dir / task.executed.name
     os.replace(task.executed, notebook)
-    docx = unit_dir / task.docx.name
-    sha = fingerprint.file_digest(task.docx)
-    files.place(task.docx, docx, durable=True)
+    settled = edits.settle(task.docx, docx, previous_sha=(previous or {}).get("docx_sha256"),
+                           discard=discard_edits)
     failed_notebook(task, unit_dir).unlink(missing_ok=True)
-    return {"docx": rel(docx), "docx_sha256": sha, "notebook": rel(notebook),
-            "figures": figures}
+    found = {"docx": rel(settled.docx), "docx_sha256": settled.sha256,
+             "record": rel(settled.record), "notebook": rel(notebook), "figures": figures}
+    summary = settled.summary()
+    if summary:
+        found["edits"] = {**summary, **{k: rel(v) for k, v in (
+            ("backup", settled.backup), ("review", settled.review)) if v is not None}}
+    return found, settled
 
 
 def failed_notebook(task: UnitTask, unit_dir: Path) -> Path:
