@@ -346,8 +346,9 @@ def _notes(grid: Grid, start: int) -> set[int]:
             continue
         first = fold(text_of(filled[0]))
         lone = len(filled) == 1 and isinstance(filled[0], str)
-        if NOTE_ROW.match(first) or (notes and lone) or (
-                _sentence(first) and all(_is_text(v) for v in filled)):
+        # a sentence is a note only standing alone: a roster row is all text too, and a
+        # unit's name may be long
+        if NOTE_ROW.match(first) or (notes and lone) or (_sentence(first) and lone):
             notes.add(r)
     return notes
 
