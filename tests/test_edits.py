@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -32,14 +33,14 @@ from docx.oxml.ns import qn
 from lxml import etree
 from typer.testing import CliRunner
 
+import huibao
 from huibao import config
 from huibao.app.cli import app
 from huibao.documents import unit as report
 from huibao.facts import loader
-from huibao.render import identity, merge, word
+from huibao.render import edits, identity, merge, word
 from huibao.render.layout import load_profile
 from huibao.render.pdf import soffice
-from huibao.run import edits
 from huibao.run.batch import run_batch
 from huibao.run.manifest import Status
 
@@ -425,3 +426,82 @@ def test_an_edited_table_is_kept_whole_and_a_double_change_is_a_conflict(root, t
     review = done.review.read_text(encoding="utf-8")
     assert "投资：12.3亿元 → 13.1亿元（段落：“全年完成投资12.3亿元。”）" in review
     assert "新生成：今年以来，全市完成投资13.1亿元" in review
+
+
+# -- the notebook: its preview marks what a re-run keeps; writing by hand merges too ------
+
+def _preview_rows(frame) -> list[tuple[str, str, str]]:
+    return [tuple(r) for r in frame[["类型", "来源", "文字"]].itertuples(index=False)]
+
+
+def test_the_notebook_preview_marks_kept_blocks_and_writing_by_hand_merges(
+        tmp_path: Path, out: Path) -> None:
+    project = make_project(tmp_path / "p")
+
+    def batch():
+        return run_batch(2025, units=[UNIT], allow_missing=True, root=project, jobs=1)
+
+    assert batch().results[0].status is Status.OK
+    path = unit_docx(out, UNIT)
+    edit = Edit(path)
+    edit.apply(path)
+    mine = path.read_bytes()
+    generated_text = {b["id"]: b["text"] for b in record_of(path)["blocks"]}
+    old = int(edit.numbers[EDITED_KEY]["value"])
+    set_value(project / WORKBOOK, UNIT, 2025, "星级文明户", old + 111)
+
+    # The analyst's notebook (output_dir None: the unit's own folder) previews the re-run.
+    draft = huibao.unit_document("wenming_city", 2025, UNIT, data_path=WORKBOOK, root=project)
+    doc = draft.build()
+    rows = _preview_rows(draft.preview(doc))
+    elsewhere = dataclasses.replace(draft, home=tmp_path / "nothing-there")
+    plain = _preview_rows(elsewhere.preview(doc))
+    assert len(rows) == len(plain) + 1            # the added paragraph, nothing else extra
+    marked = [r for r in rows if r[1].startswith("人工")]
+    assert sorted(r[1] for r in marked) == sorted(["人工删除", "人工修改（冲突）", "人工新增"])
+    (kept,) = [r for r in rows if r[1] == "人工修改（冲突）"]
+    assert kept[2] == edit.wording               # the analyst's words, not the new ones
+    (added_at,) = [i for i, r in enumerate(rows) if r[1] == "人工新增"]
+    assert rows[added_at][2] == edit.added
+    assert rows[added_at - 1][2] == generated_text[edit.unedited]   # after what it followed
+    (gone,) = [r for r in rows if r[1] == "人工删除"]
+    assert gone[2] == generated_text[edit.deleted]
+    unmarked = [r for r in rows if not r[1].startswith("人工")]
+    assert all(r in plain for r in unmarked)
+
+    # Writing from the notebook into the unit's folder merges like a batch run would.
+    written = draft.write(doc)
+    assert written == path
+    assert draft.note and "已合并人工修改" in draft.note and "冲突 1 处" in draft.note
+    merged = by_id(path)
+    assert identity.text_of(merged[edit.edited]) == edit.wording
+    assert edit.deleted not in merged
+    assert identity.text_of(merged[edit.unedited].getnext()) == edit.added
+    backups = sorted(path.parent.glob("工作总结.备份*.docx"))
+    assert [b.read_bytes() for b in backups] == [mine]
+    assert not list(path.parent.glob(".工作总结.生成中*"))
+
+
+def test_a_batch_runs_notebook_records_the_marks_in_its_preview(tmp_path: Path,
+                                                                 out: Path) -> None:
+    project = make_project(tmp_path / "p")
+
+    def batch():
+        return run_batch(2025, units=[UNIT], allow_missing=True, root=project, jobs=1)
+
+    assert batch().results[0].status is Status.OK
+    path = unit_docx(out, UNIT)
+    Edit(path).apply(path)
+    notebook = path.with_suffix(".ipynb")
+    assert "人工修改" not in _preview_output(notebook)
+    set_value(project / WORKBOOK, UNIT, 2025, "推荐“身边好人”", 99)
+    assert batch().results[0].status is Status.MERGED
+    preview = _preview_output(notebook)
+    assert "人工修改" in preview and "人工新增" in preview and "人工删除" in preview
+
+
+def _preview_output(notebook: Path) -> str:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    (cell,) = [c for c in nb["cells"] if c["cell_type"] == "code"
+               and "".join(c["source"]).strip() == "draft.preview(doc)"]
+    return json.dumps(cell.get("outputs", []), ensure_ascii=False)

@@ -18,7 +18,7 @@ from huibao import config
 from huibao.documents.kinds import Kind, Subject
 from huibao.prose import narrative, phrasing
 from huibao.prose.functions import date_of
-from huibao.render import word
+from huibao.render import edits, identity, merge, word
 from huibao.render.layout import load_profile
 from huibao.render.outline import ORIGINS, Document, Figure, Heading, Paragraph, Signature, Table
 
@@ -60,6 +60,9 @@ class Draft:
     output_dir: Path
     doc_date: str | dt.date | None = None
     root: Path | None = None
+    home: Path | None = None   # the unit's folder, where the document lives (after a batch
+    #                            promotes it from ``output_dir``); default ``output_dir``
+    note: str | None = None    # what ``write`` did with the analyst's edits, if anything
 
     def key_table(self) -> pd.DataFrame:
         """The figures an analyst checks first (indicators, or the area's ranking)."""
@@ -76,7 +79,12 @@ class Draft:
 
     def preview(self, doc: Document) -> pd.DataFrame:
         """The document's text in order — headings, paragraphs, tables, figures — each
-        marked by where it came from (数据生成, 单位提供, 通用表述), to read in the notebook."""
+        marked by where it came from (数据生成, 单位提供, 通用表述), to read in the notebook.
+
+        When the unit's folder holds a document the analyst edited, the rows show what a
+        re-run keeps of it: 人工修改 (the analyst's text, ``（冲突）`` when the generated
+        text changed too), 人工新增 after the block it followed, 人工删除 (stays deleted).
+        """
         rows = []
         for b in doc.blocks:
             if isinstance(b, Heading):
@@ -92,7 +100,18 @@ class Draft:
             rows.append({"类型": kind, "来源": ORIGINS.get(origin or "", "数据生成"
                                                       if kind in ("表", "图") else ""),
                          "文字": text})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(_kept(rows, *self._outlook(doc)), columns=["类型", "来源", "文字"])
+
+    def _outlook(self, doc: Document) -> tuple[merge.Report | None, dict[str, int]]:
+        """What a re-run keeps of the analyst's document in the unit's folder."""
+        target = (self.home or self.output_dir) / f"{self.kind.document}.docx"
+        if not edits.edited(target, None):   # none there, or exactly as generated
+            return None, {}
+        writer = word.build_writer(doc, load_profile(config.layout_profile_path(root=self.root)))
+        numbers = getattr(self.subject, "numbers", None)
+        report = edits.outlook(target, writer.docx, dict(writer.identities),
+                               numbers() if numbers else None)
+        return report, writer.block_of
 
     def fallbacks(self) -> list[str]:
         """The parts where the unit supplied no 文字材料 and generic wording was used
@@ -102,13 +121,39 @@ class Draft:
 
     def write(self, doc: Document) -> Path:
         """Write ``doc`` as ``output_dir/<document>.docx`` in the office's layout profile,
-        with its generation record (``<document>.generated.json``) beside it."""
+        with its generation record (``<document>.generated.json``) beside it.
+
+        Written straight into the unit's folder (a notebook run by hand), the document
+        there is settled as a batch run settles it (``edits.settle``): the analyst's edits
+        are merged after a backup, a foreign file is kept and the new one written beside
+        it, a document open in Word is not touched. ``note`` says what was done.
+        """
         profile = load_profile(config.layout_profile_path(root=self.root))
         # The figures the document may quote, for the generation record beside it: a later
         # run lists those that went stale in the analyst's kept paragraphs.
         numbers = getattr(self.subject, "numbers", None)
-        return word.write_docx(doc, self.output_dir / f"{self.kind.document}.docx", profile,
-                               numbers=numbers() if numbers else None)
+        target = self.output_dir / f"{self.kind.document}.docx"
+        self.note = None
+        if not target.exists():
+            return word.write_docx(doc, target, profile,
+                                   numbers=numbers() if numbers else None)
+        fresh = target.with_name(f".{target.stem}.生成中.docx")
+        try:
+            word.write_docx(doc, fresh, profile, numbers=numbers() if numbers else None)
+            settled = edits.settle(fresh, target)
+        finally:
+            fresh.unlink(missing_ok=True)
+            merge.record_path(fresh).unlink(missing_ok=True)
+        if settled.report is not None:
+            c = settled.report.counts()
+            self.note = (f"已合并人工修改：保留修改 {c['edited']} 段、新增 {c['added']} 段、"
+                         f"删除 {c['deleted']} 段，冲突 {c['conflicts']} 处，"
+                         f"数字待核对 {c['stale']} 处")
+            if settled.review is not None:
+                self.note += f"；核对清单见 {settled.review.name}"
+        else:
+            self.note = settled.message
+        return settled.docx
 
     def show_figures(self, doc: Document, width: int = 560) -> None:
         """Display the document's figures with their captions (in a notebook)."""
@@ -117,6 +162,39 @@ class Draft:
         for figure in figures(doc):
             print(figure.caption)
             display(Image(filename=str(figure.image), width=width))
+
+
+def _kept(rows: list[dict], report: merge.Report | None,
+          block_of: dict[str, int]) -> list[dict]:
+    """``rows`` (one per outline block) with the analyst's kept work marked (``preview``)."""
+    if report is None:
+        return rows
+    rows = [dict(r) for r in rows]
+    conflicts = {c.id for c in report.conflicts}
+    for k in report.edited:
+        i = block_of.get(k.id or "")
+        if i is None:
+            continue
+        rows[i]["来源"] = "人工修改（冲突）" if k.id in conflicts else "人工修改"
+        if rows[i]["类型"] not in ("表", "图"):
+            rows[i]["文字"] = k.text
+    for ident in report.deleted:
+        i = block_of.get(ident)
+        if i is not None and not rows[i]["来源"].startswith("人工"):
+            rows[i]["来源"] = "人工删除"
+    added: dict[int, list[dict]] = {}
+    for k in report.added:
+        # after the block it followed; before the first block when it followed the title,
+        # at the end when it followed the signature
+        head = k.after is None or k.after.startswith(
+            (identity.PREFIX + "title", identity.PREFIX + "subtitle"))
+        i = block_of.get(k.after or "", -1 if head else len(rows) - 1)
+        added.setdefault(i, []).append({"类型": "段落", "来源": "人工新增", "文字": k.text})
+    out = list(added.get(-1, []))
+    for i, row in enumerate(rows):
+        out.append(row)
+        out.extend(added.get(i, []))
+    return out
 
 
 def figures(doc: Document) -> list[Figure]:

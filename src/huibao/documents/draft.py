@@ -29,6 +29,6 @@ def open_draft(scope: str, campaign: str, year: int, unit: str | None, *, docume
                               "data_path。")
     inputs = load_inputs(campaign, data_path, root)
     subject = kinds.scope(scope).prepare(inputs, unit or "", year, root, **options)
-    out = Path(output_dir) if output_dir else config.unit_output_dir(year, campaign,
-                                                                     subject.name, root)
-    return Draft(kind, subject, year, out, doc_date=doc_date, root=root)
+    home = config.unit_output_dir(year, campaign, subject.name, root)
+    out = Path(output_dir) if output_dir else home
+    return Draft(kind, subject, year, out, doc_date=doc_date, root=root, home=home)

@@ -7,6 +7,7 @@ the data and the folder entry to disk, so a power cut after the call keeps the n
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -65,3 +66,12 @@ def fsync_dir(folder: Path) -> None:
 def stale_temporaries(folder: Path, stem: str) -> list[Path]:
     """Temporary files ``write`` left for ``stem`` when its process was killed mid-write."""
     return sorted(folder.glob(f".{stem}.*.tmp"))
+
+
+def digest(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

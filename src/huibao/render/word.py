@@ -89,6 +89,10 @@ class Writer:
         self._sections: dict[str, int] = {}
         self._ordinals: dict[tuple[str, str], int] = {}
         self.identities: list[tuple[str, str]] = []
+        # The outline block being written, and the block each identity came from (the
+        # notebook preview marks the blocks a re-run keeps from the analyst).
+        self.block: int | None = None
+        self.block_of: dict[str, int] = {}
 
     # -- identities -----------------------------------------------------------------
 
@@ -100,6 +104,8 @@ class Writer:
             name = f"{self.section}_{kind[0]}{n}"
         identity.mark(element, name, len(self.identities))
         self.identities.append((name, kind))
+        if self.block is not None:
+            self.block_of[name] = self.block
         return name
 
     # -- formatting primitives ------------------------------------------------------
@@ -469,11 +475,13 @@ def build_writer(doc: outline.Document, profile: LayoutProfile) -> Writer:
     writer = Writer(profile)
     writer.setup(doc)
     writer.title(doc.title, doc.subtitle)
-    for block in doc.blocks:
+    for i, block in enumerate(doc.blocks):
         render = _BLOCKS.get(type(block))
         if render is None:
             raise HuibaoError(f"不支持的内容块类型：{type(block).__name__}")
+        writer.block = i
         render(writer, block)
+    writer.block = None
     if doc.signature is not None:
         writer.signature(doc.signature)
     return writer

@@ -40,8 +40,8 @@ from huibao import config
 from huibao.documents import kinds
 from huibao.errors import HuibaoError, UsageError
 from huibao.packs import params
-from huibao.render import reproducible
-from huibao.run import edits, fingerprint, pools, staging
+from huibao.render import edits, reproducible
+from huibao.run import fingerprint, pools, staging
 from huibao.run.lock import BatchLock
 from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import Manifest, RunState, Status, entry_key
@@ -159,7 +159,7 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         use kernels. See ``runner``.
     discard_edits
         Regenerate documents the analyst edited instead of merging the edits (the edited
-        file is backed up first). See ``huibao.run.edits``.
+        file is backed up first). See ``huibao.render.edits``.
 
     Returns
     -------

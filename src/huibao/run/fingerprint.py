@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from huibao import config
+from huibao.render import files
 
 # Packages whose versions change what a document looks like.
 PACKAGES = ("huibao", "papermill", "pandas", "matplotlib", "python-docx")
@@ -29,12 +30,7 @@ def digest(value: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+file_digest = files.digest
 
 
 def tree_digest(paths: list[Path], base: Path, pattern: str = "*") -> str:

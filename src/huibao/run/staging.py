@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from huibao.run import edits
+from huibao.render import edits
 
 if TYPE_CHECKING:
     from huibao.run.task import UnitTask

@@ -31,7 +31,6 @@ from docx.opc.exceptions import PackageNotFoundError
 
 from huibao.errors import HuibaoError
 from huibao.render import files, identity, merge, reproducible
-from huibao.run import fingerprint
 
 REVIEW_SUFFIX = ".修改核对.txt"
 BESIDE = "新生成"
@@ -139,7 +138,7 @@ def edited(target: Path, previous_sha: str | None) -> bool:
     """
     if not target.is_file():
         return False
-    sha = fingerprint.file_digest(target)
+    sha = files.digest(target)
     record = merge.read_record(merge.record_path(target))
     if record is not None:
         return sha != record.get("docx_sha256")
@@ -187,7 +186,7 @@ def settle(new_docx: Path, target: Path, *, previous_sha: str | None = None,
     record = merge.read_record(new_record)
     if record is None:   # made without Draft.write: its record from the file itself
         record = merge.make_record(theirs.element.body, {}, {},
-                                   fingerprint.file_digest(new_docx))
+                                   files.digest(new_docx))
         merge.write_record(new_record, record)
     report = merge.merge(base, mine, theirs, record)
     if merge.same_generation(base, record):
@@ -198,7 +197,7 @@ def settle(new_docx: Path, target: Path, *, previous_sha: str | None = None,
         if report.stale:   # a figure the analyst added went stale; the text did not change
             review = review_path(target)
             write_review(review, target, report, None, now)
-        return Settled("merged", target, fingerprint.file_digest(target),
+        return Settled("merged", target, files.digest(target),
                        merge.record_path(target), review=review, report=report,
                        stale=report.stale)
     backup = _backup(target, now)
@@ -208,9 +207,26 @@ def settle(new_docx: Path, target: Path, *, previous_sha: str | None = None,
     new_docx.unlink(missing_ok=True)
     review = review_path(target)
     write_review(review, target, report, backup, now)
-    return Settled("merged", target, fingerprint.file_digest(target),
+    return Settled("merged", target, files.digest(target),
                    merge.record_path(target), backup=backup, review=review, report=report,
                    stale=report.stale)
+
+
+def outlook(target: Path, theirs, kinds: dict[str, str],
+            numbers: dict[str, dict] | None = None) -> merge.Report | None:
+    """What writing ``theirs`` (a new document in memory, changed in place) over the
+    analyst's ``target`` would keep: a dry run of ``settle``'s merge for the notebook
+    preview. None when nothing would be kept: no document there, an unedited one, or one
+    that is not merged (no identities or record: the new one goes beside it)."""
+    if not target.is_file() or owner_file(target) is not None or not edited(target, None):
+        return None
+    mine = _open(target)
+    base = merge.read_record(merge.record_path(target))
+    if mine is None or base is None or not base["blocks"] \
+            or not identity.has_identities(mine.element.body):
+        return None
+    record = merge.make_record(theirs.element.body, kinds, numbers or {}, "")
+    return merge.merge(base, mine, theirs, record)
 
 
 def _keep_or_place(source: Path, target: Path) -> None:
@@ -225,7 +241,7 @@ def _place(new_docx: Path, target: Path, how: str) -> Settled:
     """The new document and its record in place; a document that came without a record
     (a notebook that does not write through ``Draft.write``) leaves none behind, so the
     next run never merges against the record of another document."""
-    sha = fingerprint.file_digest(new_docx)
+    sha = files.digest(new_docx)
     record = merge.record_path(target)
     if merge.record_path(new_docx).is_file():
         files.place(merge.record_path(new_docx), record, durable=True)
