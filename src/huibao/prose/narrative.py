@@ -11,6 +11,7 @@ paragraphs. Heading numbers are never written in templates: the Word writer deri
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from pathlib import Path
@@ -42,9 +43,16 @@ def make_env(folder: Path) -> SandboxedEnvironment:
     return env
 
 
+@functools.lru_cache(maxsize=64)
+def _env(folder: str) -> SandboxedEnvironment:
+    """One environment per template folder and process: Jinja compiles a template once
+    and recompiles it when the file changes (its loader checks the modification time)."""
+    return make_env(Path(folder))
+
+
 def render(template: Path, context: dict) -> str:
     """Render one template file with ``context``; errors name the template."""
-    env = make_env(template.parent)
+    env = _env(str(template.parent))
     try:
         return env.get_template(template.name).render(**context)
     except (jinja2.TemplateError, HuibaoError) as exc:

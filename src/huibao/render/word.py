@@ -8,6 +8,7 @@ layout.md §4; the raw XML lives in :mod:`huibao.render.ooxml`.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 from pathlib import Path
@@ -93,6 +94,10 @@ class Writer:
         # notebook preview marks the blocks a re-run keeps from the analyst).
         self.block: int | None = None
         self.block_of: dict[str, int] = {}
+        # Per document: paragraph style ids by name, and each distinct run format built
+        # once and copied (python-docx looks a style up by name with an XPath per call).
+        self._style_ids: dict[str, str | None] = {}
+        self._run_formats: dict[tuple, object] = {}
 
     # -- identities -----------------------------------------------------------------
 
@@ -122,11 +127,29 @@ class Writer:
 
     def run(self, para: DocxParagraph, text: str, el: Element, bold: bool | None = None):
         run = para.add_run(text)
-        self.fonts(run._r, el, bold)
+        key = (el.font, el.latin, el.half_points, el.bold if bold is None else bold)
+        rpr = self._run_formats.get(key)
+        if rpr is None:   # the first run of this format: written by the one font writer
+            self.fonts(run._r, el, bold)
+            self._run_formats[key] = copy.deepcopy(run._r.find(qn("w:rPr")))
+        else:             # the same element, in the same place (a new run has only w:t)
+            run._r.insert(0, copy.deepcopy(rpr))
         return run
 
+    def style_id(self, name: str) -> str | None:
+        """The id of paragraph style ``name`` (None for the default style, as python-docx)."""
+        if name not in self._style_ids:
+            self._style_ids[name] = self.docx.part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
+        return self._style_ids[name]
+
+    def add_paragraph(self, style: str) -> DocxParagraph:
+        """``docx.add_paragraph(style=style)`` with the style id looked up once."""
+        para = self.docx.add_paragraph()
+        para._p.style = self.style_id(style)
+        return para
+
     def para(self, style: str, text: str | None = None, el: Element | None = None, **fmt):
-        para = self.docx.add_paragraph(style=style)
+        para = self.add_paragraph(style)
         if fmt:
             set_paragraph_format(para._p, **fmt)
         if text:
@@ -284,7 +307,7 @@ class Writer:
     # -- content --------------------------------------------------------------------
 
     def title(self, text: str, subtitle: str | None = None) -> None:
-        para = self.docx.add_paragraph(style="Title")
+        para = self.add_paragraph("Title")
         width = self.profile.type_area_twips[0] / self.profile.elements.title.char_twips
         lines = title_lines(text, width)
         for i, line in enumerate(lines):
@@ -297,7 +320,7 @@ class Writer:
                             first_line=0)
             self.identify(sub._p, "subtitle", identity.PREFIX + "subtitle")
         for i in range(self.profile.title.blank_lines_after):
-            blank = self.docx.add_paragraph(style="Normal")
+            blank = self.add_paragraph("Normal")
             self.identify(blank._p, "blank", f"{identity.PREFIX}title_b{i + 1}")
 
     def heading(self, h: outline.Heading) -> None:
@@ -317,7 +340,7 @@ class Writer:
         run_in = h.body is not None and h.level >= 3
         self.headings[h.level - 1:] = [h.text]
         self.section = identity.section_key(self.headings, self._sections)
-        para = self.docx.add_paragraph(style=f"Heading {h.level}")
+        para = self.add_paragraph(f"Heading {h.level}")
         put(child(para._p, "w:pPr"), "w:keepNext", val=int(not run_in))
         self.identify(para._p, "heading", self.section)
         self.run(para, marker + h.text, el)
@@ -401,7 +424,7 @@ class Writer:
                     set_borders(tcpr, "w:tcBorders", {"bottom": header_rule})
                 put(tcpr, "w:vAlign", val="center")
                 para = cell.paragraphs[0]
-                para.style = self.docx.styles["Table Text"]
+                para._p.style = self.style_id("Table Text")
                 if r > 0 and c == 0:  # row labels read better flush left
                     set_paragraph_format(para._p, align="left")
                 self.run(para, str(value), e.table_header if r == 0 else e.table)
@@ -437,7 +460,7 @@ class Writer:
         p, body = self.profile, self.profile.elements.body
         rules = p.signature
         for i in range(rules.blank_lines_before):
-            blank = self.docx.add_paragraph(style="Normal")
+            blank = self.add_paragraph("Normal")
             self.identify(blank._p, "blank", f"{identity.PREFIX}sig_b{i + 1}")
         date = fmt_date(sig.date)
         pitch = body.char_twips + p.char_spacing_twentieths  # one CJK character, twips
