@@ -8,6 +8,7 @@ pydantic's validation errors become one Chinese line naming each field.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,28 @@ def read_yaml(path: Path, *, missing_ok: bool = False) -> dict[str, Any]:
     Raises PackError naming the file (and line and column of a syntax error).
     """
     path = Path(path)
+    try:
+        st = path.stat()
+        stamp = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None
+    if stamp is not None and stamp in _parsed:
+        return copy.deepcopy(_parsed[stamp])   # callers may change what they get
+    data = _read(path, missing_ok)
+    if stamp is not None:
+        if len(_parsed) >= _PARSED_SIZE:
+            _parsed.pop(next(iter(_parsed)))
+        _parsed[stamp] = copy.deepcopy(data)
+    return data
+
+
+# Parsed files by (path, modification time, size): a worker process reads the same pack,
+# parameter and layout files for every document it makes.
+_parsed: dict[tuple, dict[str, Any]] = {}
+_PARSED_SIZE = 256
+
+
+def _read(path: Path, missing_ok: bool) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -24,6 +24,7 @@ is listed old → new with the block's opening words.
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 import re
@@ -64,6 +65,7 @@ def forms(entry: dict) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def _pattern(form: str) -> re.Pattern:
     return re.compile(r"(?<![\d.])" + re.escape(form) + r"(?!\d|\.\d)")
 
