@@ -44,8 +44,8 @@ FORBIDDEN = (PurePath, io.IOBase, types.ModuleType, type, BaseModel)
 BUILTIN_OWNERS = (str, list, tuple, dict, set, frozenset, int, float)
 
 
-class Unplain(TypeError):
-    """A value that may not reach a template."""
+class Unplain(SecurityError):
+    """A value that may not reach a template (a Jinja security error: the render fails)."""
 
 
 class Record:
