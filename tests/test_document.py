@@ -253,8 +253,50 @@ def test_table_rows_match_the_workbook(built, audit) -> None:
         else:
             assert cells[4] == ("+" if d > 0 else "-") + size, ind.name
         t = audit.target("示例县", YEAR, ind.key)
+        assert cells[5] == target_cell(ind, t), ind.name
         if t is not None:
             assert cells[6] == ("未达目标" if missed(ind, v, t) else "达到目标"), ind.name
+
+
+def target_cell(ind, t) -> str:
+    """The 目标值 column: the unit's 年度目标, else the pack's standard; ≤ for a cap."""
+    if t is None:
+        return "—"
+    text = fmt(t, ind.decimals)
+    return f"≤{text}" if ind.hib is False and t != 0 else text
+
+
+def test_target_stands_in_the_table_when_this_years_value_is_missing(root, sample_path,
+                                                                     tmp_path) -> None:
+    """A blank value leaves its target in place: the unit's own 年度目标 (not the pack's
+    standard, not —), for a collected indicator and for one derived from it."""
+    import shutil
+
+    from batch_project import set_value
+
+    book = tmp_path / "blank.xlsx"
+    shutil.copy(sample_path, book)
+    set_value(book, "示例县", YEAR, "创建资金投入", None)
+    set_value(book, "示例县", YEAR, "注册志愿者", None)
+    audit = Data(book, load_pack(root))
+    assert audit.value("示例县", YEAR, "creation_investment") is None
+    assert audit.targets[("示例县", YEAR, "creation_investment")] is not None
+    inputs = loader.load_inputs("wenming_city", book, root)
+    doc = report.build_document(inputs, "示例县", YEAR, tmp_path / "figures", root=root,
+                                doc_date="2025-12-26")
+    path = word.write_docx(doc, tmp_path / "工作总结.docx",
+                           load_profile(config.layout_profile_path(root=root)))
+    by_name = {i.name: i for i in audit.pack.values()}
+    blank = 0
+    for row in docx.Document(str(path)).tables[0].rows[1:]:
+        cells = [c.text for c in row.cells]
+        ind = by_name[cells[0]]
+        v, t = audit.value("示例县", YEAR, ind.key), audit.target("示例县", YEAR, ind.key)
+        assert cells[5] == target_cell(ind, t), (ind.name, cells)
+        if v is None:
+            blank += 1
+            assert cells[3] == "【待填】" and cells[6] == "—", cells
+    assert blank >= 2
 
 
 def test_missing_values_show_markers_and_optional_sentences_are_dropped(built) -> None:

@@ -171,7 +171,8 @@ class Helpers:
     def __init__(self, r: Rollup, year: int) -> None:
         self.r, self.year = r, year
         self.units = members_in(r, year)
-        self.by_unit = {u: metrics_for(r.facts, r.pack, u, year) for u in self.units}
+        self.by_unit = {u: metrics_for(r.facts, r.pack, u, year, r.inputs.workbook.targets)
+                        for u in self.units}
 
     def values(self, key: str) -> list[tuple[str, Metric]]:
         return [(u, ms[key]) for u, ms in self.by_unit.items() if ms[key].value is not None]
