@@ -159,7 +159,9 @@ class Data:
         numbers.add(len({u for u, y, _ in self.values if y == year}))
         numbers.add(self.peers(unit, year))  # units are compared within their level
         held = [h for h in self.honours if h["单位"] == unit and h["年度"] <= year]
-        numbers |= {len(held), len({h["称号"] for h in held})}  # awards, distinct titles
+        # honours count titles (a title won three times is one 项), never award rows
+        numbers |= {len({h["称号"] for h in held}),
+                    len({h["称号"] for h in held if h["年度"] == year})}
         for key in self.pack:
             v, p = self.value(unit, year, key), self.value(unit, year - 1, key)
             t = self.target(unit, year, key)
@@ -280,3 +282,57 @@ def unexplained(text: str, allowed: set[float], names: list[str]) -> list[str]:
         for d in (0, 1, 2):
             shown |= {fmt(x, d), fmt(x / 10000, d), fmt(x / 1e8, d), fmt(x * 10000, d)}
     return [f for f in re.findall(r"\d+(?:\.\d+)?", text) if f not in shown]
+
+
+# -- honours: the counts a document states, recounted ----------------------------------------
+
+HONOUR_LIST = re.compile(r"荣获((?:“[^”]+”[、和]?)+?)(等)?(\d+)项荣誉")
+HONOUR_TIMES = re.compile(r"先后([一二三四五六七八九十两]+)次荣获“([^”]+)”称号")
+CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")} | {"两": 2}
+
+
+def cn_int(text: str) -> int:
+    """一 … 九十九 (the counts a summary spells out)."""
+    if "十" not in text:
+        return CN_DIGITS[text]
+    tens, _, ones = text.partition("十")
+    return (CN_DIGITS[tens] if tens else 1) * 10 + (CN_DIGITS[ones] if ones else 0)
+
+
+def read_honours(path: Path) -> list[dict]:
+    """The 荣誉 sheet's rows (单位, 年度, 级别, 称号) as dicts, read with openpyxl."""
+    wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    if "荣誉" not in wb.sheetnames:
+        return []
+    rows = list(wb["荣誉"].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r and r[0]]
+
+
+def honour_problems(text: str, honours: list[dict], unit: str, year: int) -> list[str]:
+    """Every 荣获“A”、“B”(等)N项荣誉 and 先后N次荣获“A”称号 in ``text`` recounted.
+
+    The rule (one for every pack): N counts distinct titles, of the unit's honours up to
+    ``year`` or of ``year`` alone, the set the listed titles come from; 等 stands exactly
+    when fewer titles are listed than N; a title is listed once; 先后N次 counts the years a
+    single title was won.
+    """
+    held = [h for h in honours if h["单位"] == unit and int(h["年度"]) <= year]
+    sets = {"创建以来": {h["称号"] for h in held},
+            "当年": {h["称号"] for h in held if int(h["年度"]) == year}}
+    out = []
+    for hit in HONOUR_LIST.finditer(text):
+        listed = re.findall(r"“([^”]+)”", hit.group(1))
+        n, etc = int(hit.group(3)), hit.group(2) is not None
+        if len(set(listed)) != len(listed):
+            out.append(f"{hit.group()}: a title listed twice")
+        fits = [k for k, titles in sets.items() if set(listed) <= titles and n == len(titles)]
+        if not fits:
+            out.append(f"{hit.group()}: {n} is not the number of titles "
+                       f"({ {k: len(v) for k, v in sets.items()} })")
+        if etc != (n > len(listed)):
+            out.append(f"{hit.group()}: 等 with {len(listed)} of {n} titles listed")
+    for hit in HONOUR_TIMES.finditer(text):
+        years = {int(h["年度"]) for h in held if h["称号"] == hit.group(2)}
+        if cn_int(hit.group(1)) != len(years):
+            out.append(f"{hit.group()}: won in {len(years)} years")
+    return out

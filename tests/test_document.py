@@ -17,8 +17,10 @@ from audit import (
     favourable,
     fmt,
     gap_points,
+    honour_problems,
     load_pack,
     missed,
+    read_honours,
     unexplained,
     value_text,
 )
@@ -144,8 +146,77 @@ def test_rank_and_honours_count_come_from_the_workbook(built, audit) -> None:
     n = len({u for u, y, _ in audit.values if y == YEAR})
     ordinal = "一二三四五六七八九十"[rank - 1]
     assert f"在全市{n}个县（区）中排名第{ordinal}" in text
-    count = sum(1 for h in audit.honours if h["单位"] == "示例县" and h["年度"] <= YEAR)
-    assert f"等{count}项荣誉" in text
+    held = [h for h in audit.honours if h["单位"] == "示例县" and h["年度"] <= YEAR]
+    titles = {h["称号"] for h in held}
+    assert len(held) > len(titles) == 3, "the sample repeats a title: rows are not 项"
+    # three titles, all listed: counted as 3 and no 等 (not 等5项 for five award rows)
+    hit = re.search(r"先后荣获((?:“[^”]+”[、和]?)+)(等)?(\d+)项荣誉", text)
+    assert hit and int(hit.group(3)) == len(titles) and hit.group(2) is None, hit
+    assert set(re.findall(r"“([^”]+)”", hit.group(1))) == titles
+    assert honour_problems(text, audit.honours, "示例县", YEAR) == []
+
+
+@pytest.mark.parametrize("campaign", ["wenming_city", "jizhen", "shijian", "shuangyong",
+                                      "wenming_unit", "wucheng", "grid"])
+def test_honour_counts_follow_one_rule_in_every_pack(root, campaign, tmp_path) -> None:
+    """Every pack's honour summaries recounted from the 荣誉 sheet: N titles, 等 only when
+    titles are left unlisted, 先后N次 the years a single title was won."""
+    from huibao.packs import params
+
+    data = root / params.merged(root / "params", campaign)["data_path"]
+    honours = read_honours(data)
+    inputs = loader.load_inputs(campaign, data, root)
+    units = list(dict.fromkeys(h["单位"] for h in honours))[:4]
+    checked = 0
+    for unit in units:
+        for document, form in (("工作总结", "书面"), ("汇报材料", "迎检")):
+            doc = report.build_document(inputs, unit, YEAR, tmp_path / "f", root=root,
+                                        document=document, form=form)
+            text = "\n".join(getattr(b, "text", "") + (getattr(b, "body", None) or "")
+                             for b in doc.blocks)
+            assert honour_problems(text, honours, unit, YEAR) == [], (unit, document)
+            checked += len(re.findall(r"项荣誉|次荣获", text))
+    assert checked, "no honour summary was checked"
+
+
+def test_honour_counts_with_repeated_and_many_titles(root, sample_path, tmp_path) -> None:
+    """Varied 荣誉 sheets: five titles with repeats (等5项, three listed), one title won in
+    three years (先后三次), two rows of one title in one year (one 项, one 次)."""
+    import openpyxl
+
+    book = tmp_path / "honours.xlsx"
+    wb = openpyxl.load_workbook(sample_path)
+    ws = wb["荣誉"]
+    extra = [("桐山县", y, "市级", t, "示例市") for y, t in (
+        (2021, "甲先进"), (2022, "甲先进"), (2023, "乙先进"), (2024, "丙先进"),
+        (2025, "丁先进"), (2025, "丁先进"), (2025, "戊先进"))]
+    extra += [("梅江县", y, "省级", "己先进", "示例省") for y in (2021, 2023, 2025)]
+    for row in list(ws.iter_rows(min_row=2)):
+        if row[0].value == "梅江县":
+            for c in row:
+                c.value = None
+    for r in extra:
+        ws.append(r)
+    wb.save(book)
+    honours = read_honours(book)
+    inputs = loader.load_inputs("wenming_city", book, root)
+    tong = _outline_text(report.build_document(inputs, "桐山县", YEAR, tmp_path / "a"))
+    assert "等7项荣誉" in tong and "等" + "9项荣誉" not in tong  # 2 + 5 titles, 9 rows
+    assert "2025年，我县先后荣获" in tong
+    mei = _outline_text(report.build_document(inputs, "梅江县", YEAR, tmp_path / "b"))
+    assert "先后三次荣获“己先进”称号" in mei
+    for unit, text in (("桐山县", tong), ("梅江县", mei)):
+        assert honour_problems(text, honours, unit, YEAR) == [], unit
+    # the audit does catch a count of rows
+    assert honour_problems("先后荣获“甲先进”、“乙先进”、“丙先进”等9项荣誉", honours,
+                           "桐山县", YEAR)
+    assert honour_problems("先后荣获“甲先进”、“乙先进”和“丙先进”3项荣誉", honours,
+                           "桐山县", YEAR)
+
+
+def _outline_text(doc) -> str:
+    return "\n".join(getattr(b, "text", "") + (getattr(b, "body", None) or "")
+                     for b in doc.blocks)
 
 
 def test_no_number_in_prose_is_unexplained(built, audit) -> None:
@@ -182,8 +253,50 @@ def test_table_rows_match_the_workbook(built, audit) -> None:
         else:
             assert cells[4] == ("+" if d > 0 else "-") + size, ind.name
         t = audit.target("示例县", YEAR, ind.key)
+        assert cells[5] == target_cell(ind, t), ind.name
         if t is not None:
             assert cells[6] == ("未达目标" if missed(ind, v, t) else "达到目标"), ind.name
+
+
+def target_cell(ind, t) -> str:
+    """The 目标值 column: the unit's 年度目标, else the pack's standard; ≤ for a cap."""
+    if t is None:
+        return "—"
+    text = fmt(t, ind.decimals)
+    return f"≤{text}" if ind.hib is False and t != 0 else text
+
+
+def test_target_stands_in_the_table_when_this_years_value_is_missing(root, sample_path,
+                                                                     tmp_path) -> None:
+    """A blank value leaves its target in place: the unit's own 年度目标 (not the pack's
+    standard, not —), for a collected indicator and for one derived from it."""
+    import shutil
+
+    from batch_project import set_value
+
+    book = tmp_path / "blank.xlsx"
+    shutil.copy(sample_path, book)
+    set_value(book, "示例县", YEAR, "创建资金投入", None)
+    set_value(book, "示例县", YEAR, "注册志愿者", None)
+    audit = Data(book, load_pack(root))
+    assert audit.value("示例县", YEAR, "creation_investment") is None
+    assert audit.targets[("示例县", YEAR, "creation_investment")] is not None
+    inputs = loader.load_inputs("wenming_city", book, root)
+    doc = report.build_document(inputs, "示例县", YEAR, tmp_path / "figures", root=root,
+                                doc_date="2025-12-26")
+    path = word.write_docx(doc, tmp_path / "工作总结.docx",
+                           load_profile(config.layout_profile_path(root=root)))
+    by_name = {i.name: i for i in audit.pack.values()}
+    blank = 0
+    for row in docx.Document(str(path)).tables[0].rows[1:]:
+        cells = [c.text for c in row.cells]
+        ind = by_name[cells[0]]
+        v, t = audit.value("示例县", YEAR, ind.key), audit.target("示例县", YEAR, ind.key)
+        assert cells[5] == target_cell(ind, t), (ind.name, cells)
+        if v is None:
+            blank += 1
+            assert cells[3] == "【待填】" and cells[6] == "—", cells
+    assert blank >= 2
 
 
 def test_missing_values_show_markers_and_optional_sentences_are_dropped(built) -> None:

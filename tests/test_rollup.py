@@ -241,6 +241,85 @@ def test_documents_place_the_comparison_charts_and_tables(docs, spec):
     assert docs["汇报材料"][0].startswith("关于示例市2025年")
 
 
+def rank_story_problems(text: str, tables: list, data: Data, spec: dict) -> list[str]:
+    """Last year's ranks and the rank moves a roll-up states, recomputed independently.
+
+    The 上年名次 column holds the rank each unit actually had last year (among last year's
+    ranked units); a move of places (排名较上年上升N位) is stated only when the same units
+    were ranked both years, and then equals the difference of the two actual ranks; when
+    the fields differ the table note says so, with both counts.
+    """
+    out = []
+    now, before = composite(data, spec, YEAR), composite(data, spec, YEAR - 1)
+    rank_now, rank_before = ranks(now), ranks(before)
+    same = set(rank_now) == set(rank_before)
+    table = next(t for t in tables if t[0][:3] == ["名次", "单位", "综合得分"])
+    if table[0][5] != f"{YEAR - 1}年名次":
+        out.append(f"column {table[0][5]}")
+    ties = [v for v in before.values() if v is not None]
+    for row in table[1:]:
+        unit, cell = row[1], row[5]
+        want = "—" if unit not in rank_before else str(rank_before[unit]) + (
+            "（并列）" if ties.count(before[unit]) > 1 else "")
+        if cell != want:
+            out.append(f"{unit}: {YEAR - 1}年名次 {cell}, actual {want}")
+    note = next((line for line in text.splitlines() if line.startswith("注：综合得分")), "")
+    if "实际名次" not in note:
+        out.append("the note does not say what the 上年名次 column is")
+    if not same and f"{YEAR - 1}年参与排名的为{len(rank_before)}个" not in note:
+        out.append("fields differ and the note does not say so")
+    for hit in re.finditer(r"([^，。、；]+?)排名(?:较上年)?上升(\d+)位", text):
+        unit, n = hit.group(1), int(hit.group(2))
+        if not same:
+            out.append(f"{hit.group()}: the ranked units differ between the years")
+        elif unit not in rank_now or rank_before.get(unit, 0) - rank_now[unit] != n:
+            out.append(f"{hit.group()}: actual {rank_before.get(unit)} → {rank_now.get(unit)}")
+    return out
+
+
+def test_last_years_ranks_are_actual_and_moves_only_within_one_field(docs, data, spec):
+    """The sample ranks 云溪区 last year but not this year (a value missing): last year's
+    column keeps its actual ranks (桐山县 5th, not re-ranked 4th) and no move is claimed."""
+    assert set(ranks(composite(data, spec, YEAR))) != set(ranks(composite(data, spec,
+                                                                          YEAR - 1)))
+    for document, (text, tables) in docs.items():
+        if document == "工作总结":
+            assert rank_story_problems(text, tables, data, spec) == [], document
+        assert "排名较上年上升" not in text and "排名上升" not in text, document
+
+
+def test_rank_moves_are_stated_when_the_same_units_are_ranked(tmp_path):
+    """With every unit scored both years, each stated move is the actual places gained."""
+    project = make_project(tmp_path / "p")
+    book = project / "data" / WORKBOOK.name
+    set_value(book, "云溪区", YEAR, "创建知晓率", 95.5)
+    data = Data(book, load_pack(ROOT, CAMPAIGN))
+    spec = yaml.safe_load((ROOT / f"templates/{CAMPAIGN}/rollup.yaml").read_text("utf-8"))
+    assert set(ranks(composite(data, spec, YEAR))) == set(ranks(composite(data, spec,
+                                                                          YEAR - 1)))
+    r = rollup.load(CAMPAIGN, root=project)
+    profile = load_profile(config.layout_profile_path(root=ROOT))
+    doc = rollup.build_document(r, YEAR, tmp_path / "figures", root=project)
+    d = read_docx(str(word.write_docx(doc, tmp_path / "工作总结.docx", profile)))
+    text = "\n".join(p.text for p in d.paragraphs)
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in d.tables]
+    assert rank_story_problems(text, tables, data, spec) == []
+    assert re.search(r"排名较上年上升\d+位", text)
+
+
+def test_the_rank_audit_catches_a_re_ranked_column(docs, data, spec):
+    """Last year's scores re-ranked among this year's units (the old column) is caught."""
+    text, tables = docs["工作总结"]
+    now, before = composite(data, spec, YEAR), composite(data, spec, YEAR - 1)
+    kept = {u: before[u] for u in now if now[u] is not None and before.get(u) is not None}
+    table = [list(r) for r in next(t for t in tables if t[0][:3] == ["名次", "单位", "综合得分"])]
+    for row in table[1:]:
+        if row[1] in kept:
+            row[5] = str(ranks(kept)[row[1]])
+    assert rank_story_problems(text, [table], data, spec)
+    assert rank_story_problems(text + "桐山县排名较上年上升1位。", tables, data, spec)
+
+
 def test_rank_ties_share_the_rank_and_the_next_skips():
     s = [scoring.Score("甲", 90.0, {}), scoring.Score("乙", 85.0, {}),
          scoring.Score("丙", 85.0, {}), scoring.Score("丁", 80.0, {}),

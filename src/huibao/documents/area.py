@@ -35,7 +35,15 @@ from huibao.facts import hierarchy
 from huibao.facts.compute import compute_facts
 from huibao.facts.loader import Inputs, load_inputs
 from huibao.facts.metric import Metric, metrics_for
-from huibao.facts.scoring import Standing, Weight, most_improved, spread, standings
+from huibao.facts.scoring import (
+    Field,
+    Standing,
+    Weight,
+    most_improved,
+    ranked_field,
+    spread,
+    standings,
+)
 from huibao.packs import params
 from huibao.packs.area import SPEC, AreaParams, RollupSpec, load_area, load_spec
 from huibao.packs.params import FORMS
@@ -171,7 +179,8 @@ class Helpers:
     def __init__(self, r: Rollup, year: int) -> None:
         self.r, self.year = r, year
         self.units = members_in(r, year)
-        self.by_unit = {u: metrics_for(r.facts, r.pack, u, year) for u in self.units}
+        self.by_unit = {u: metrics_for(r.facts, r.pack, u, year, r.inputs.workbook.targets)
+                        for u in self.units}
 
     def values(self, key: str) -> list[tuple[str, Metric]]:
         return [(u, ms[key]) for u, ms in self.by_unit.items() if ms[key].value is not None]
@@ -269,7 +278,8 @@ def context(r: Rollup, year: int, root: Path | None = None, *, form: str = "书�
         raise HuibaoError(f"汇报形式“{form}”无法识别，应为{'或'.join(FORMS)}。")
     preflight(r, year)
     helpers = helpers or Helpers(r, year)
-    table = standings(r.facts, r.pack, helpers.units, year, r.weights())
+    table = standings(r.facts, r.pack, r.members, year, r.weights())
+    field = ranked_field(r.facts, r.pack, r.members, year, r.weights())
     ranked = [s for s in table if s.rank is not None]
     boiler = boilerplate(year, r.pack, root)
     groups = selected_groups(r.pack, None)
@@ -288,7 +298,8 @@ def context(r: Rollup, year: int, root: Path | None = None, *, form: str = "书�
         "m": metrics_for(r.facts, r.pack, r.area.area, year),
         "headline": r.spec.headline, "matrix_keys": r.spec.matrix,
         "weights": [(r.pack.indicator(w.key).name, w.weight) for w in r.spec.weights],
-        "standings": table, "ranked": ranked, "unranked": [s for s in table if s.rank is None],
+        "standings": table, "field": field, "ranked": ranked,
+        "unranked": [s for s in table if s.rank is None],
         "top": [s for s in ranked if s.rank is not None and s.rank <= 3],
         "improved": most_improved(table), "spread": spread(table),
         "rank_risers": sorted((s for s in table if (s.rank_move or 0) > 0),
@@ -308,20 +319,36 @@ def _fmt(value: float | None, decimals: int) -> str:
     return "【待填】" if value is None else phrasing.fmt_number(value, decimals)
 
 
-def ranking_table(table: list[Standing], year: int, noun: str, name: str) -> Table:
-    """名次, 单位, 综合得分, 上年得分, 较上年, 上年名次."""
+def ranking_table(table: list[Standing], year: int, noun: str, name: str,
+                  field: Field | None = None) -> Table:
+    """名次, 单位, 综合得分, 上年得分, 较上年, 上年名次 (the rank each unit actually had)."""
     rows = []
     for s in table:
         rank = "—" if s.rank is None else (f"{s.rank}（并列）" if s.tie else str(s.rank))
+        prev = "—" if s.prev_rank is None else (
+            f"{s.prev_rank}（并列）" if s.prev_tie else str(s.prev_rank))
         delta = "—" if s.delta is None else (
             "持平" if s.delta == 0 else f"{'+' if s.delta > 0 else '-'}{abs(s.delta):.1f}")
-        rows.append([rank, s.unit, _fmt(s.score, 1), _fmt(s.prev_score, 1), delta,
-                     "—" if s.prev_rank is None else str(s.prev_rank)])
+        rows.append([rank, s.unit, _fmt(s.score, 1), _fmt(s.prev_score, 1), delta, prev])
     notes = ["注：综合得分为本系统按汇总设置的指标权重内部测算，满分100分，仅用于内部比较；"
-             "“【待填】”表示有计分指标缺少数据，未参与排名。"]
+             "“【待填】”表示有计分指标缺少数据，未参与排名。" + prev_rank_note(year, noun, field)]
     return Table(f"{year}年各{noun}{name}工作综合得分排名（内部测算）",
                  ["名次", "单位", "综合得分", f"{year - 1}年得分", "较上年", f"{year - 1}年名次"],
                  rows, notes=notes)
+
+
+def prev_rank_note(year: int, noun: str, field: Field | None) -> str:
+    """What the 上年名次 column is: last year's actual rank, among last year's field."""
+    last = year - 1
+    text = f"“{last}年名次”为{last}年按同一办法测算的实际名次"
+    if field is None or field.same:
+        return text + "。"
+    text += f"（{last}年参与排名的为{len(field.before)}个{noun}，{year}年为{len(field.now)}个"
+    if field.only_before:
+        text += f"；{'、'.join(field.only_before)}{year}年未参与排名"
+    if field.only_now:
+        text += f"；{'、'.join(field.only_now)}{last}年未参与排名"
+    return text + "），两年参与排名的单位不同，名次升降不作比较。"
 
 
 def totals_table(r: Rollup, year: int, h: Helpers) -> Table:
@@ -413,7 +440,9 @@ def build_exhibits(r: Rollup, year: int, folder: Path, table: list[Standing], h:
                                f"{year}年各{noun}主要指标目标完成情况"
                                "（数量为完成率，比率为实际值）")
     if wanted("ranking"):
-        out["ranking"] = ranking_table(table, year, noun, r.pack.name)
+        out["ranking"] = ranking_table(table, year, noun, r.pack.name,
+                                       ranked_field(r.facts, r.pack, r.members, year,
+                                                    r.weights()))
     if wanted("totals"):
         out["totals"] = totals_table(r, year, h)
     return out
@@ -514,9 +543,10 @@ class AreaScope:
 
 def standings_frame(r: Rollup, year: int) -> pd.DataFrame:
     """The ranking as a frame (for the notebook)."""
-    table = standings(r.facts, r.pack, members_in(r, year), year, r.weights())
+    table = standings(r.facts, r.pack, r.members, year, r.weights())
     return pd.DataFrame([{"名次": s.rank, "单位": s.unit, "综合得分": s.score,
                           f"{year - 1}年得分": s.prev_score, "较上年": s.delta,
+                          f"{year - 1}年名次": s.prev_rank,
                           "缺少数据": "、".join(s.missing)} for s in table])
 
 
@@ -527,7 +557,7 @@ def headline(r: Rollup, year: int) -> str:
     for key in r.spec.headline:
         m = ms[key]
         lines.append(f"{m.name}：{lead(m)}{qty(m)}")
-    for s in standings(r.facts, r.pack, members_in(r, year), year, r.weights()):
+    for s in standings(r.facts, r.pack, r.members, year, r.weights()):
         lines.append(f"{s.rank or '—'} {s.unit} {_fmt(s.score, 1)}")
     return "\n".join(lines)
 

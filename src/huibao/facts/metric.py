@@ -78,17 +78,33 @@ class Metric:
         return delta < 0 if self.ind.higher_is_better else delta > 0
 
 
-def metrics_for(facts: pd.DataFrame, pack: Pack, unit: str, year: int) -> dict[str, Metric]:
-    """Every indicator of the pack for one unit-year; absent values give ``value=None``."""
+def _relation(ind: Indicator) -> str:
+    """floor or cap, as ``compute._targets`` gives it to a row with a value."""
+    return ind.target_relation or ("cap" if ind.higher_is_better is False else "floor")
+
+
+def metrics_for(facts: pd.DataFrame, pack: Pack, unit: str, year: int,
+                targets: pd.DataFrame | None = None) -> dict[str, Metric]:
+    """Every indicator of the pack for one unit-year; absent values give ``value=None``.
+
+    ``targets`` (the workbook's 年度目标) supply the target of an indicator whose value is
+    missing: the facts hold rows with values only, and a unit's own target must not turn
+    into the pack's default (or into none) because this year's figure is not in yet.
+    """
     rows = facts[(facts["unit"] == unit) & (facts["year"] == year)].set_index("key")
     prev_year = facts[(facts["unit"] == unit) & (facts["year"] == year - 1)].set_index("key")
+    own: dict[str, float] = {}
+    if targets is not None and not targets.empty:
+        mine = targets[(targets["unit"] == unit) & (targets["year"] == year)]
+        own = {str(k): float(t) for k, t in zip(mine["key"], mine["target"], strict=True)
+               if not is_missing(t)}
     out: dict[str, Metric] = {}
     for ind in pack.indicators:
         if ind.key not in rows.index:
             prev = prev_year["value"].get(ind.key) if ind.key in prev_year.index else None
-            target = ind.target
+            target = own.get(ind.key, ind.target)
             out[ind.key] = Metric(ind, None, prev=_num(prev, ind.kind), target=target,
-                                  relation=ind.target_relation if target is not None else None)
+                                  relation=_relation(ind) if target is not None else None)
             continue
         r = rows.loc[ind.key]
         met = None if pd.isna(r["met"]) else bool(r["met"])

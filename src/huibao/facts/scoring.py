@@ -132,7 +132,14 @@ def rank_scores(scores: list[Score]) -> list[Score]:
 
 @dataclass(frozen=True)
 class Standing:
-    """A unit's composite this year and last, and how its rank moved."""
+    """A unit's composite this year and last, and how its rank moved.
+
+    ``prev_rank`` is the rank the unit actually had last year, among the units ranked last
+    year (never last year's scores re-ranked among this year's units). ``same_field``: the
+    units ranked are the same both years, so the two ranks compare and ``rank_move`` is
+    the places gained; otherwise a move of places would count units joining or leaving
+    the ranking, and ``rank_move`` is None.
+    """
 
     unit: str
     score: float | None
@@ -141,6 +148,8 @@ class Standing:
     prev_score: float | None
     prev_rank: int | None
     missing: tuple[str, ...]
+    prev_tie: bool = False
+    same_field: bool = True
 
     @property
     def delta(self) -> float | None:
@@ -150,28 +159,61 @@ class Standing:
 
     @property
     def rank_move(self) -> int | None:
-        """Places gained since last year (negative: lost)."""
-        if self.rank is None or self.prev_rank is None:
+        """Places gained since last year (negative: lost); None when the fields differ."""
+        if self.rank is None or self.prev_rank is None or not self.same_field:
             return None
         return self.prev_rank - self.rank
 
 
+@dataclass(frozen=True)
+class Field:
+    """Who was ranked this year and last (units with every scored value)."""
+
+    now: tuple[str, ...]
+    before: tuple[str, ...]
+
+    @property
+    def same(self) -> bool:
+        return set(self.now) == set(self.before)
+
+    @property
+    def only_before(self) -> tuple[str, ...]:
+        """Ranked last year, not this year."""
+        return tuple(u for u in self.before if u not in self.now)
+
+    @property
+    def only_now(self) -> tuple[str, ...]:
+        """Ranked this year, not last year."""
+        return tuple(u for u in self.now if u not in self.before)
+
+
+def ranked_field(facts: pd.DataFrame, pack: Pack, units: list[str], year: int,
+                 weights: list[Weight]) -> Field:
+    """The units ranked in ``year`` and in the year before."""
+    now = composite(facts, pack, units, year, weights)
+    before = composite(facts, pack, units, year - 1, weights)
+    return Field(tuple(s.unit for s in now if s.rank is not None),
+                 tuple(s.unit for s in before if s.rank is not None))
+
+
 def standings(facts: pd.DataFrame, pack: Pack, units: list[str], year: int,
               weights: list[Weight]) -> list[Standing]:
-    """This year's ranking with last year's scores and ranks beside it."""
+    """This year's ranking with last year's actual scores and ranks beside it.
+
+    ``units``: every unit that may be compared (those without data in a year are left out
+    of that year's ranking, so last year's ranks are the ones last year's units had).
+    """
     now = composite(facts, pack, units, year, weights)
     before = {s.unit: s for s in composite(facts, pack, units, year - 1, weights)}
-    # Last year's rank among this year's ranked units, so that a unit leaving the ranking
-    # (missing data) does not read as others climbing.
-    prev = {s.unit: before[s.unit].score for s in now
-            if s.rank is not None and s.unit in before and before[s.unit].score is not None}
+    same = {s.unit for s in now if s.rank is not None} == \
+        {u for u, s in before.items() if s.rank is not None}
     out = []
     for s in now:
         p = before.get(s.unit)
-        mine = prev.get(s.unit)
-        rank = None if mine is None else 1 + sum(1 for v in prev.values() if v > mine)
-        out.append(Standing(s.unit, s.score, s.rank, s.tie, p.score if p else None, rank,
-                            tuple(pack.indicator(k).name for k in s.missing)))
+        out.append(Standing(s.unit, s.score, s.rank, s.tie, p.score if p else None,
+                            p.rank if p else None,
+                            tuple(pack.indicator(k).name for k in s.missing),
+                            prev_tie=bool(p and p.tie), same_field=same))
     return out
 
 

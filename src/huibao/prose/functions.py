@@ -137,17 +137,26 @@ def problem(m: Metric) -> str:
     return "，".join(p for p in parts if p)
 
 
+HONOURS_LISTED = 3   # titles named in a summary; beyond, 等N项荣誉
+
+
 def honours_summary(honours: list[dict], noun: str = "项荣誉") -> str:
-    """先后荣获“A”、“B”等N项荣誉, ordered by level then year."""
+    """先后荣获“A”、“B”和“C”3项荣誉 / “A”、“B”、“C”等5项荣誉, ordered by level then year.
+
+    One rule for every pack: N counts titles, not award rows (a title won three times is
+    one 项), and 等 appears only when titles are left unlisted. A single title won more
+    than once reads 先后N次荣获“A”称号 (N: the awards).
+    """
     ordered = sorted(honours, key=lambda h: (_LEVEL_ORDER.get(h["level"], 9), h["year"]))
     titles = list(dict.fromkeys(h["title"] for h in ordered))  # a title won twice: once
     if not titles:
         return ""
     if len(titles) == 1:
-        times = len(ordered)
+        times = len({int(h["year"]) for h in ordered})
         return f"荣获“{titles[0]}”称号" if times == 1 else \
             f"先后{phrasing.cn_num(times)}次荣获“{titles[0]}”称号"
-    listing = phrasing.enum_list(titles[:3], noun=noun, n=len(ordered), quote=True)
+    listing = phrasing.enum_list(titles[:HONOURS_LISTED], noun=noun, n=len(titles),
+                                 quote=True)
     return f"先后荣获{listing}"
 
 

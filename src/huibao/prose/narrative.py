@@ -17,11 +17,11 @@ import traceback
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from huibao.errors import HuibaoError, RenderError
 from huibao.prose.functions import GLOBALS
 from huibao.prose.placement import GENERIC, resolve
+from huibao.prose.sandbox import Call, PlainSandbox, Unplain, plain
 from huibao.render.outline import Block, Heading, Paragraph
 
 _HEADING = re.compile(r"^(#{1,4})\s+(.+)$")
@@ -30,8 +30,9 @@ _EXHIBIT = re.compile(r"^\[\[(figure|table):([a-z0-9_]+)\]\]$")
 LEAKS = re.compile(r"None|nan|NaN|(?<![a-z])inf(?![a-z])|\{\{|\}\}|\{%|××|xx|XX|\*\*\*|____|20xx")
 
 
-def make_env(folder: Path) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def make_env(folder: Path) -> PlainSandbox:
+    """The template environment: a sandbox handing out plain data only (``sandbox``)."""
+    env = PlainSandbox(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -39,22 +40,32 @@ def make_env(folder: Path) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(GLOBALS)
+    env.globals.update({name: Call(fn) for name, fn in GLOBALS.items()})
     return env
 
 
 @functools.lru_cache(maxsize=64)
-def _env(folder: str) -> SandboxedEnvironment:
+def _env(folder: str) -> PlainSandbox:
     """One environment per template folder and process: Jinja compiles a template once
     and recompiles it when the file changes (its loader checks the modification time)."""
     return make_env(Path(folder))
 
 
+def template_context(context: dict) -> dict:
+    """``context`` as a template sees it: plain data only (paths, files, frames, models and
+    classes are refused or converted; see ``huibao.prose.sandbox``)."""
+    try:
+        return {str(k): plain(v) for k, v in context.items()}
+    except Unplain as exc:
+        raise HuibaoError(f"模板上下文含有不允许的对象：{exc}") from None
+
+
 def render(template: Path, context: dict) -> str:
     """Render one template file with ``context``; errors name the template."""
     env = _env(str(template.parent))
+    view = template_context(context)
     try:
-        return env.get_template(template.name).render(**context)
+        return env.get_template(template.name).render(**view)
     except (jinja2.TemplateError, HuibaoError) as exc:
         # A template function refusing its input (HuibaoError) is named with the template
         # line too; ``from None`` drops Jinja's rewritten frames, which IPython cannot show.
