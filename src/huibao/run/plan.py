@@ -20,7 +20,6 @@ from huibao.errors import HuibaoError, UsageError
 from huibao.facts import loader
 from huibao.packs import params
 from huibao.run import fingerprint, notebook_params
-from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import entry_key
 
 DEFAULT_DOCUMENT = "工作总结"
@@ -56,12 +55,8 @@ class Refusal:
 
 
 def check_unit_name(unit: str) -> str:
-    """``unit`` if it can name an output folder: no path characters, no reserved name."""
-    config.safe_name(unit)
-    if unit.startswith(".") or unit == MANIFEST:
-        raise HuibaoError(f"单位名称“{unit}”不能用作输出目录名（不能以“.”开头，"
-                          f"也不能是 {MANIFEST}）。")
-    return unit
+    """``unit`` if it can name an output folder (``config.unit_name_problem``)."""
+    return config.check_unit_name(unit)
 
 
 class Planner:
