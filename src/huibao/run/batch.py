@@ -189,10 +189,13 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
     planner = Planner(root, int(year), campaign, documents=documents,
                       overrides={**(overrides or {}), "year": int(year)}, base_params=base,
                       allow_missing=allow_missing, strict=strict)
-    batch = _Batch(root, int(year), campaign, planner.plan(units), jobs=jobs, force=force,
+    plan = planner.plan(units)
+    batch = _Batch(root, int(year), campaign, plan, jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,
                    reporter=reporter or Reporter(), isolation=isolation,
                    discard_edits=discard_edits)
+    if units is None:  # --all: say which rows of the workbook no document counts
+        batch.warnings += planner.refused_rows(plan)
     return batch.run()
 
 

@@ -23,6 +23,8 @@ from huibao.run import fingerprint, notebook_params
 from huibao.run.manifest import entry_key
 
 DEFAULT_DOCUMENT = "工作总结"
+# The checks' rules that refuse a unit's rows whole (``inputs.checks.refused_units``).
+REFUSING = ("unknown_unit", "bad_unit_name")
 # The manifest's word for each scope (its format predates the registry).
 MANIFEST_KIND = {kinds.UNIT: "unit", kinds.AREA: "rollup"}
 
@@ -132,6 +134,22 @@ class Planner:
                 out.append(Job(unit, kind.document, injected, notebook,
                                fingerprint.combine(kind.document, parts), planned.warnings,
                                kind=MANIFEST_KIND[scope], depends_on=depends))
+        return out
+
+    def refused_rows(self, planned: list[Job | Refusal]) -> list[str]:
+        """What the checks refused of units no document of ``planned`` names (rows of a
+        unit not in 单位信息): left out of every document, said once in the summary."""
+        named = {item.unit for item in planned}
+        out: list[str] = []
+        for got in self._loaded.values():
+            if isinstance(got, HuibaoError):
+                continue
+            for unit in sorted(got.refused - named):
+                first = next((p for p in got.findings.errors if p.unit == unit
+                              and p.rule in REFUSING), None)
+                if first is not None:
+                    out.append(f"{first.text()}这个单位的数据未计入任何文档（其他单位的单位数、"
+                               "名次和对比图均不含它）。")
         return out
 
     def inputs(self, data_path: object) -> tuple[loader.Inputs, str]:
