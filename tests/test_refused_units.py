@@ -215,6 +215,8 @@ def test_one_units_folder_or_name_fails_only_that_unit(tmp_path: Path, out: Path
     assert "没有写入权限" in got["示例县"].message
     assert unit_docx(out, "示例县").read_bytes() == good   # the good document untouched
     assert result.exit_code == 1
+    told = [w for w in result.warnings if "未计入任何文档" in w]
+    assert len(told) == 1 and "白鹭县" in told[0] and "控制字符（U+0000）" in told[0]
 
     for unit in (FITS, BRACES):
         text = paragraphs(unit_docx(out, unit))

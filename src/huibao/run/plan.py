@@ -138,18 +138,22 @@ class Planner:
 
     def refused_rows(self, planned: list[Job | Refusal]) -> list[str]:
         """What the checks refused of units no document of ``planned`` names (rows of a
-        unit not in 单位信息): left out of every document, said once in the summary."""
+        unit not in 单位信息, or whose name has a control character): left out of every
+        document, said once per unit in the summary."""
         named = {item.unit for item in planned}
         out: list[str] = []
         for got in self._loaded.values():
             if isinstance(got, HuibaoError):
                 continue
-            for unit in sorted(got.refused - named):
-                first = next((p for p in got.findings.errors if p.unit == unit
-                              and p.rule in REFUSING), None)
-                if first is not None:
-                    out.append(f"{first.text()}这个单位的数据未计入任何文档（其他单位的单位数、"
-                               "名次和对比图均不含它）。")
+            seen: set[str] = set()
+            for p in got.findings.errors:
+                refusing = p.rule in REFUSING or (  # a row not read for its unit's name
+                    p.rule == "control_char" and p.message.startswith("单位名称"))
+                if not refusing or p.unit is None or p.unit in named | seen:
+                    continue
+                seen.add(p.unit)
+                out.append(f"{p.text()}这个单位的数据未计入任何文档（其他单位的单位数、"
+                           "名次和对比图均不含它）。")
         return out
 
     def inputs(self, data_path: object) -> tuple[loader.Inputs, str]:
