@@ -135,6 +135,32 @@ def test_sigterm_before_anything_finishes_exits_143_and_records_every_unit(
     wait_for(lambda: not marked_processes(mark), 5, "workers and kernels to exit")
 
 
+def test_ctrl_c_while_the_worker_pool_starts_is_an_ordinary_interruption(
+        project: Path, out: Path) -> None:
+    """The first task's staging folder is made just before the pool starts its processes
+    (the forkserver imports papermill, pandas, … for seconds): Ctrl-C then reaches them
+    too, since they start in the terminal's process group."""
+    mark = uuid.uuid4().hex
+    proc = start(project, out, mark, *ALL)
+    staging = out / "2025" / "wenming_city" / ".staging"
+    wait_for(lambda: staging.is_dir() and any(staging.iterdir()), 60, "the pool to start")
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "已中断" in stdout and "再次运行" in stdout
+    manifest = read_manifest(out)
+    assert manifest["run"]["status"] == "已中断"
+    assert set(statuses(out)) == set(UNITS)
+    assert set(statuses(out).values()) <= {"已中断", "成功"}
+    assert not staging.exists()
+    wait_for(lambda: not marked_processes(mark), 15, "workers and the forkserver to exit")
+
+    result = run_batch(2025, jobs=2, allow_missing=True, root=project)
+    assert result.exit_code == 0
+    assert not any("上次运行" in w for w in result.warnings)  # that run ended in order
+
+
 class Waiting(Reporter):
     def __init__(self) -> None:
         self.told: list[str] = []

@@ -292,7 +292,11 @@ class UnitScope:
     name = kinds.UNIT
 
     def targets(self, inputs: Inputs, year: int, root: Path) -> list[str]:
+        """Roster units with data for the year; those refused whole (a name no folder can
+        carry) too, since they have rows, so that the batch lists them as 数据有误."""
         have = set(inputs.facts.loc[inputs.facts["year"] == year, "unit"])
+        rows = inputs.workbook.rows
+        have |= inputs.refused & set(rows.loc[rows["year"] == year, "unit"])
         return [u for u in inputs.workbook.units["unit"] if u in have]
 
     def plan(self, inputs: Inputs, target: str, year: int, root: Path, *,

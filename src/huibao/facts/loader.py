@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +24,7 @@ from huibao import config
 from huibao.errors import HuibaoError
 from huibao.facts import hierarchy
 from huibao.facts.compute import FACT_COLUMNS, compute_facts
-from huibao.inputs.checks import validate
+from huibao.inputs.checks import refused_units, validate
 from huibao.inputs.findings import Findings
 from huibao.inputs.workbook import Workbook, expand, read_workbook
 from huibao.packs.schema import Pack, load_pack
@@ -37,7 +37,10 @@ class Inputs:
     """A campaign pack with one workbook's data, what was found in it, and its facts.
 
     ``facts`` hold the rolled-up values of units with units below them; ``workbook``
-    what the files say; ``tree`` the 上级单位 hierarchy of the roster.
+    what the files say; ``tree`` the 上级单位 hierarchy of the roster. ``refused``: units
+    whose rows are refused whole (``checks.refused_units``: not in 单位信息, or a name no
+    folder can carry); ``findings`` report them, and ``facts`` leave them out, so they are
+    nobody's peer, in no count, rank, chart or roll-up.
     """
 
     pack: Pack
@@ -45,6 +48,7 @@ class Inputs:
     facts: pd.DataFrame
     findings: Findings
     tree: hierarchy.Tree
+    refused: frozenset[str] = field(default_factory=frozenset)
 
     def level(self, unit: str) -> int:
         """The unit's hierarchy level: 0 without 上级单位, 1 below such a unit, …"""
@@ -52,11 +56,24 @@ class Inputs:
 
 
 def check_workbook(wb: Workbook, pack: Pack) -> tuple[Findings, hierarchy.RollUp]:
-    """Every problem of ``wb`` (reading, table checks, hierarchy) and its roll-up."""
-    rolled = hierarchy.roll_up_workbook(wb, pack)
+    """Every problem of ``wb`` (reading, table checks, hierarchy) and its roll-up.
+
+    The checks see every row; the roll-up only those of units not refused whole
+    (``checks.refused_units``), whose rows feed no other unit's numbers.
+    """
+    rolled = hierarchy.roll_up_workbook(without_units(wb, refused_units(wb)), pack)
     findings = validate(wb, pack, levels=rolled.tree.levels, rolled=rolled.rolled)
     findings.extend(rolled.problems)
     return findings, rolled
+
+
+def without_units(wb: Workbook, units: set[str]) -> Workbook:
+    """``wb`` without the data rows of ``units`` (the roster and the findings kept)."""
+    if not units:
+        return wb
+    return replace(wb, **{name: frame[~frame["unit"].isin(units)] for name in (
+        "values", "targets", "rows", "blanks", "honours", "activities", "systems", "texts")
+        if not (frame := getattr(wb, name)).empty})
 
 
 def read_inputs(campaign: str, data_path: str | Path | list, root: Path | None = None) -> Inputs:
@@ -68,11 +85,13 @@ def read_inputs(campaign: str, data_path: str | Path | list, root: Path | None =
     pack = load_pack(campaign, config.templates_dir(root))
     wb = read_workbook(data_path, pack, root)
     findings, rolled = check_workbook(wb, pack)
+    refused = refused_units(wb)
     if rolled.values.empty:
         facts = pd.DataFrame(columns=FACT_COLUMNS)
     else:
-        facts = compute_facts(rolled.values, wb.targets, pack, rolled.tree.levels)
-    return Inputs(pack, wb, facts, findings, rolled.tree)
+        targets = without_units(wb, refused).targets
+        facts = compute_facts(rolled.values, targets, pack, rolled.tree.levels)
+    return Inputs(pack, wb, facts, findings, rolled.tree, frozenset(refused))
 
 
 _cache: OrderedDict[str, tuple[tuple, bytes]] = OrderedDict()

@@ -1,8 +1,9 @@
 """Checks that need whole tables, run after reading; every problem located, all in one pass.
 
-Errors: unknown or duplicated units; negative values; rates above 100 %; a part (其中)
-larger than its total; a given rate that disagrees with its numerator and denominator;
-合计 rows that do not add up; required values missing; enumerations outside their lists.
+Errors: unknown or duplicated units, unit names that cannot name a folder; negative values;
+rates above 100 %; a part (其中) larger than its total; a given rate that disagrees with its
+numerator and denominator; 合计 rows that do not add up; required values missing;
+enumerations outside their lists.
 Warnings: implausible year-on-year jumps; a rate that looks like a fraction; no roster.
 Hierarchy (上级单位, see ``hierarchy``): an unknown parent or a cycle is an error; a parent
 whose rolled-up value cannot be computed because a unit below lacks it is a missing value
@@ -24,6 +25,7 @@ from functools import partial
 
 import pandas as pd
 
+from huibao import config
 from huibao.inputs.findings import Findings, Problem
 from huibao.inputs.text_checks import check_texts
 from huibao.inputs.workbook import LOC, SHEET_UNITS, Workbook
@@ -59,12 +61,44 @@ def _num(ind: Indicator, value: float) -> str:
     return fmt_number(value, ind.decimals or 0) + ("%" if ind.kind == "rate" else ind.unit)
 
 
+# The frames whose rows belong to a unit (the roster itself apart).
+UNIT_FRAMES = ("rows", "values", "targets", "honours", "activities", "systems")
+
+
+def refused_units(wb: Workbook) -> set[str]:
+    """Units whose rows are refused whole: not in 单位信息 (when the workbook has one), or
+    named so that no output folder can carry the name (``config.unit_name_problem``).
+
+    ``_units`` reports each (``unknown_unit``, ``bad_unit_name``); the loader leaves their
+    rows out of everything other units' documents are made from (counts, ranks, charts,
+    roll-ups), so what ``huibao check`` refuses never feeds another unit's numbers.
+    """
+    known = set(wb.units["unit"])
+    named = set(wb.units["unit"]).union(*(set(getattr(wb, f)["unit"]) for f in UNIT_FRAMES))
+    return {u for u in named if isinstance(u, str)
+            and ((known and u not in known) or config.unit_name_problem(u) is not None)}
+
+
+def _bad_name(unit: str, row: pd.Series) -> Problem | None:
+    problem = config.unit_name_problem(unit)
+    if problem is None:
+        return None
+    return Problem("bad_unit_name", problem.rstrip("。"), unit=unit,
+                   expected="不含控制字符和路径字符、不以“.”开头、不过长的单位名称",
+                   **_loc(row))
+
+
 def _units(wb: Workbook, pack: Pack) -> Iterator[Problem]:
     roster = wb.units
     dup = roster[roster.duplicated("unit", keep="first")]
     for _, row in dup.iterrows():
-        yield Problem("duplicate_unit", f"单位“{row.unit}”在单位信息表中出现了不止一次",
-                      unit=row.unit, **_loc(row))
+        yield Problem("duplicate_unit", f"单位“{config.printable(row.unit)}”在单位信息表中"
+                      "出现了不止一次", unit=row.unit, **_loc(row))
+    named = roster if not roster.empty else wb.rows
+    for _, row in named.drop_duplicates("unit").iterrows():
+        bad = _bad_name(row.unit, row)
+        if bad is not None:
+            yield bad
     if roster.empty:
         if not wb.values.empty:
             yield Problem("no_roster", f"没有“{SHEET_UNITS}”表，无法核对单位名称，也无法生成"
@@ -73,7 +107,7 @@ def _units(wb: Workbook, pack: Pack) -> Iterator[Problem]:
     known = list(dict.fromkeys(roster["unit"]))
     seen: set[tuple] = set()
     for name in ("rows", "targets", "honours", "activities", "systems"):
-        frame = getattr(wb, name)
+        frame = getattr(wb, name)  # (values: the rows' cells, reported with their row)
         for _, row in frame[~frame["unit"].isin(known)].iterrows():
             key = (row.file, row.sheet, row.row)
             if key in seen:
@@ -82,7 +116,8 @@ def _units(wb: Workbook, pack: Pack) -> Iterator[Problem]:
             close = difflib.get_close_matches(row.unit, known, n=1, cutoff=0.5)
             hint = (f"单位信息表中的单位（最接近的是“{close[0]}”）" if close
                     else f"单位信息表中的单位（{'、'.join(known)}）")
-            yield Problem("unknown_unit", f"单位“{row.unit}”不在单位信息表中", unit=row.unit,
+            yield Problem("unknown_unit", f"单位“{config.printable(row.unit)}”不在单位信息表中",
+                          unit=row.unit,
                           expected=hint, **_loc(row))
 
 
@@ -92,10 +127,12 @@ def _with_ind(frame: pd.DataFrame, pack: Pack) -> Iterator[tuple[pd.Series, Indi
 
 
 def _peer_counts(wb: Workbook, levels: dict[str, int]) -> dict[tuple[int, int], int]:
-    """(year, level) → how many units of that level have a data row that year."""
-    if wb.rows.empty:
+    """(year, level) → how many units of that level have a data row that year (refused
+    units apart, as in the documents)."""
+    rows = wb.rows[~wb.rows["unit"].isin(refused_units(wb))]  # they are no peers
+    if rows.empty:
         return {}
-    rows = wb.rows.assign(level=wb.rows["unit"].map(levels).fillna(0).astype(int))
+    rows = rows.assign(level=rows["unit"].map(levels).fillna(0).astype(int))
     return rows.groupby(["year", "level"])["unit"].nunique().to_dict()
 
 

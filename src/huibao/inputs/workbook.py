@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from huibao.config import printable
 from huibao.errors import DataError
 from huibao.inputs import texts
 from huibao.inputs.cells import (
@@ -495,9 +496,12 @@ class _Reader:
         raw = text_of(grid.filled(r, layout.unit_col))
         bad = control_char(raw)
         if bad:
+            # The row's own unit (as written, escaped): the error refuses this row, not
+            # every unit's documents as an error of no particular unit would.
             self.findings.add("control_char", f"单位名称含有不可见的控制字符（{bad}），本行未读取",
                               value=fold(raw).replace("\x00", ""),
-                              expected="删去该字符后重新输入单位名称", **where)
+                              expected="删去该字符后重新输入单位名称",
+                              **{**where, "unit": printable(fold(raw))})
             return None
         unit = fold(raw)
         if unit:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import secrets
 import signal
@@ -188,10 +189,13 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
     planner = Planner(root, int(year), campaign, documents=documents,
                       overrides={**(overrides or {}), "year": int(year)}, base_params=base,
                       allow_missing=allow_missing, strict=strict)
-    batch = _Batch(root, int(year), campaign, planner.plan(units), jobs=jobs, force=force,
+    plan = planner.plan(units)
+    batch = _Batch(root, int(year), campaign, plan, jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,
                    reporter=reporter or Reporter(), isolation=isolation,
                    discard_edits=discard_edits)
+    if units is None:  # --all: say which rows of the workbook no document counts
+        batch.warnings += planner.refused_rows(plan)
     return batch.run()
 
 
@@ -309,6 +313,12 @@ class _Batch:
     def _up_to_date(self, job: Job) -> bool:
         if self.force:
             return False
+        try:
+            return self._unchanged_on_disk(job)
+        except OSError:  # an unreadable unit folder: build again (and say why if it fails)
+            return False
+
+    def _unchanged_on_disk(self, job: Job) -> bool:
         good = (self.manifest.entry(job.key) or {}).get("good") or {}
         if good.get("inputs", {}).get("combined") != job.inputs["combined"]:
             return False
@@ -348,10 +358,25 @@ class _Batch:
                             "批量运行已中断，工作进程已结束"))
                     running.clear()
                     break
-                while queue and len(running) < pool.slots:
+                while queue and len(running) < pool.slots and not self._broken:
                     job = queue.popleft()
-                    task = self._task(job)
-                    running[pool.executor.submit(execute, task)] = (job, task, time.time())
+                    try:
+                        task = self._task(job)
+                    except OSError as exc:  # this unit's staging folder: this unit fails
+                        self._fail_unstarted(job, f"无法创建临时目录：{_os_reason(exc)}")
+                        continue
+                    try:
+                        future = pool.executor.submit(execute, task)
+                    except Exception as exc:  # the pool could not start a worker
+                        self._broken = True
+                        stopped = self.signal is not None
+                        self._finish(job, task, Outcome(
+                            job.unit, job.document,
+                            Status.INTERRUPTED if stopped else Status.FAILED, time.time(),
+                            time.time(), "批量运行已中断，未开始" if stopped
+                            else f"无法启动工作进程：{type(exc).__name__}: {exc}"))
+                        continue
+                    running[future] = (job, task, time.time())
                     self.reporter.started(job.unit, job.document)
                 done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -419,8 +444,8 @@ class _Batch:
                                                  discard_edits=self.discard_edits)
             except edits.DocumentOpen as exc:
                 status, message = Status.OPEN, str(exc)
-            except OSError as exc:
-                status, message = Status.FAILED, f"无法写入输出文件：{exc}"
+            except OSError as exc:  # a read-only unit folder, a full disk …
+                status, message = Status.FAILED, f"无法写入输出文件：{_os_reason(exc)}"
             except HuibaoError as exc:
                 status, message = Status.FAILED, str(exc)
             else:
@@ -435,7 +460,11 @@ class _Batch:
                 elif settled.how == "beside":
                     status = Status.BESIDE
         if status in (Status.FAILED, Status.TIMEOUT):
-            notebook = staging.keep_failed(task, unit_dir)
+            try:
+                notebook = staging.keep_failed(task, unit_dir)
+            except OSError as exc:  # the unit's folder cannot take it: say so, go on
+                notebook = None
+                message = f"{message or status.value}（执行记录也无法保存：{_os_reason(exc)}）"
         staging.remove(task)
         error = None if not status.failed else _error(
             message, cell, notebook and notebook.relative_to(self.outputs).as_posix())
@@ -451,6 +480,12 @@ class _Batch:
         self._record(UnitResult(job.unit, job.document, Status.UNCHANGED, 0.0,
                                 self.outputs / good["docx"], self.outputs / good["notebook"],
                                 warnings=job.warnings), job, start=now, end=now)
+
+    def _fail_unstarted(self, job: Job, message: str) -> None:
+        now = time.time()
+        self._record(UnitResult(job.unit, job.document, Status.FAILED, 0.0, message=message,
+                                warnings=job.warnings), job, error=_error(message),
+                     start=now, end=now)
 
     def _settle_unstarted(self, job: Job) -> None:
         now = time.time()
@@ -484,6 +519,18 @@ class _Batch:
 
 def _refused(item: Refusal) -> UnitResult:
     return UnitResult(item.unit, item.document, Status.BAD_DATA, message=item.message)
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError in Chinese, with the file it concerns."""
+    where = f"{exc.filename}：" if exc.filename else ""
+    if isinstance(exc, PermissionError):
+        return f"{where}没有写入权限（目录或文件只读）"
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"{where}文件名过长"
+    if exc.errno == errno.ENOSPC:
+        return f"{where}磁盘空间不足"
+    return f"{where}{exc.strerror or exc}"
 
 
 def _error(message: str | None, cell: int | None = None, notebook: str | None = None) -> dict:

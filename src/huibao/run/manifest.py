@@ -74,10 +74,11 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
+from huibao import config
 from huibao.render import files
 
 FORMAT = 1
-NAME = "manifest.json"
+NAME = config.MANIFEST_NAME   # "manifest.json"
 
 
 class Status(StrEnum):

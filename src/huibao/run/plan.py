@@ -20,10 +20,11 @@ from huibao.errors import HuibaoError, UsageError
 from huibao.facts import loader
 from huibao.packs import params
 from huibao.run import fingerprint, notebook_params
-from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import entry_key
 
 DEFAULT_DOCUMENT = "工作总结"
+# The checks' rules that refuse a unit's rows whole (``inputs.checks.refused_units``).
+REFUSING = ("unknown_unit", "bad_unit_name")
 # The manifest's word for each scope (its format predates the registry).
 MANIFEST_KIND = {kinds.UNIT: "unit", kinds.AREA: "rollup"}
 
@@ -56,12 +57,8 @@ class Refusal:
 
 
 def check_unit_name(unit: str) -> str:
-    """``unit`` if it can name an output folder: no path characters, no reserved name."""
-    config.safe_name(unit)
-    if unit.startswith(".") or unit == MANIFEST:
-        raise HuibaoError(f"单位名称“{unit}”不能用作输出目录名（不能以“.”开头，"
-                          f"也不能是 {MANIFEST}）。")
-    return unit
+    """``unit`` if it can name an output folder (``config.unit_name_problem``)."""
+    return config.check_unit_name(unit)
 
 
 class Planner:
@@ -137,6 +134,26 @@ class Planner:
                 out.append(Job(unit, kind.document, injected, notebook,
                                fingerprint.combine(kind.document, parts), planned.warnings,
                                kind=MANIFEST_KIND[scope], depends_on=depends))
+        return out
+
+    def refused_rows(self, planned: list[Job | Refusal]) -> list[str]:
+        """What the checks refused of units no document of ``planned`` names (rows of a
+        unit not in 单位信息, or whose name has a control character): left out of every
+        document, said once per unit in the summary."""
+        named = {item.unit for item in planned}
+        out: list[str] = []
+        for got in self._loaded.values():
+            if isinstance(got, HuibaoError):
+                continue
+            seen: set[str] = set()
+            for p in got.findings.errors:
+                refusing = p.rule in REFUSING or (  # a row not read for its unit's name
+                    p.rule == "control_char" and p.message.startswith("单位名称"))
+                if not refusing or p.unit is None or p.unit in named | seen:
+                    continue
+                seen.add(p.unit)
+                out.append(f"{p.text()}这个单位的数据未计入任何文档（其他单位的单位数、"
+                           "名次和对比图均不含它）。")
         return out
 
     def inputs(self, data_path: object) -> tuple[loader.Inputs, str]:

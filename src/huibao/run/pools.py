@@ -12,7 +12,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Protocol
 
@@ -72,9 +72,8 @@ class LocalPool:
             # Imported once in the server, so each worker starts with them loaded: papermill
             # (its import is the slowest of the kit) and what the notebooks import.
             context.set_forkserver_preload(PRELOAD)
-        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                            initializer=worker_init,
-                                            initargs=(os.getpid(),))
+        self.executor = _ShieldedExecutor(max_workers=jobs, mp_context=context,
+                                          initializer=worker_init, initargs=(os.getpid(),))
         self.slots = jobs
         self.label = f"本机 {jobs} 个进程"
 
@@ -88,6 +87,39 @@ class LocalPool:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+# Signals a terminal sends to its foreground process group (Ctrl-C, a job's kill).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Block ``STOP_SIGNALS`` in this thread meanwhile, so that the processes it starts
+    begin with them blocked (the mask is inherited through fork and exec).
+
+    The forkserver, the resource tracker and each worker start in the terminal's process
+    group: a Ctrl-C then would kill the forkserver in the middle of its imports, and the
+    batch with it. The forkserver keeps them blocked (it ends when the batch closes its
+    pipe); a worker unblocks them once it leads its own group (``task.worker_init``).
+    Signals that arrive meanwhile wait and reach the batch when the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class _ShieldedExecutor(ProcessPoolExecutor):
+    """A process pool that starts its processes (in ``submit``) with ``shielded``."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        with shielded():
+            return super().submit(fn, *args, **kwargs)
 
 
 class DaskPool:

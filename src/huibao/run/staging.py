@@ -30,8 +30,14 @@ FOLDER = ".staging"
 STOP_FILE = ".stop"   # in a task's folder: the batch asks the task to stop
 
 
+UNIT_BYTES = 60   # of the unit's name in a staging folder's name: any name fits the limit
+
+
 def make(base: Path, unit: str, document: str) -> Path:
-    folder = base / FOLDER / f"{unit}-{document}-{secrets.token_hex(4)}"
+    """A new private folder for one task, named after its unit (shortened: a unit name
+    that fits the file-name limit on its own must fit here too) and document."""
+    short = unit.encode("utf-8")[:UNIT_BYTES].decode("utf-8", "ignore")
+    folder = base / FOLDER / f"{short}-{document}-{secrets.token_hex(4)}"
     folder.mkdir(parents=True)
     return folder
 

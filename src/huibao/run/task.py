@@ -104,9 +104,12 @@ def worker_init(batch_pid: int) -> None:
     """Initializer of local worker processes.
 
     A worker gets its own process group, so Ctrl-C in the terminal reaches the batch
-    process alone, which then stops the workers in order. It stops by itself when the batch
-    process is gone (killed with ``kill -9``): a pooled worker would otherwise wait for work
-    forever. Library log lines are dropped: the outcome reports what went wrong.
+    process alone, which then stops the workers in order. It starts with SIGINT and
+    SIGTERM blocked (``pools.shielded``: until now it was in the terminal's group) and
+    unblocks them here; one that came meanwhile means the batch is stopping. It stops by
+    itself when the batch process is gone (killed with ``kill -9``): a pooled worker would
+    otherwise wait for work forever. Library log lines are dropped: the outcome reports what
+    went wrong.
     """
     os.setpgid(0, 0)
     # nbclient logs "Kernel died …" (through papermill's logger) when we stop a kernel; the
@@ -115,6 +118,8 @@ def worker_init(batch_pid: int) -> None:
         logging.getLogger(name).addHandler(logging.NullHandler())
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: _STOPPING.set())
+    if hasattr(signal, "pthread_sigmask"):  # started with them blocked (pools.shielded)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGTERM, signal.SIGINT))
     from huibao.run import engine
     engine.warm()
     threading.Thread(target=_exit_after, args=(batch_pid,), name="huibao-orphan",
@@ -236,7 +241,7 @@ def _papermill(task: UnitTask, watch: _Watch, **how: object
         how = {"kernel_manager_class": _kernel_manager(watch, task.env)}
     try:
         pm.execute_notebook(
-            task.notebook, str(task.executed),
+            _literal(task.notebook), _literal(str(task.executed)),
             parameters={**task.parameters, "output_dir": task.staging}, cwd=task.root,
             kernel_name="python3", progress_bar=False, log_output=False,
             execution_timeout=math.ceil(task.timeout), report_mode=False, **how,
@@ -257,6 +262,12 @@ def _papermill(task: UnitTask, watch: _Watch, **how: object
     if bad is not None:
         return Status.FAILED, f"生成的 {task.docx.name} 不是完整的 Word 文件（{bad}）", None
     return Status.OK, None, None
+
+
+def _literal(path: str) -> str:
+    """``path`` as papermill's ``str.format`` of its paths leaves it: a unit's name (or a
+    project folder) with ``{…}`` in it is a name, not a parameter reference."""
+    return path.replace("{", "{{").replace("}", "}}")
 
 
 def _problem(ename: str, evalue: str) -> str:
