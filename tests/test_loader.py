@@ -64,3 +64,31 @@ def test_the_roll_up_is_made_once_per_reading(project: Path, monkeypatch) -> Non
     assert calls == [1]
     assert inputs.level("示例县新时代文明实践中心") == 0
     assert inputs.level("青山镇新时代文明实践所") == 1
+
+
+def test_a_worker_primed_with_the_planners_reading_reads_nothing(project: Path,
+                                                                   monkeypatch) -> None:
+    planned = loader.load_inputs("wenming_city", "data/wb.xlsx", project)
+    shot = loader.snapshot("wenming_city", "data/wb.xlsx", project)
+    assert shot is not None
+    loader.clear_cache()                              # another process: nothing kept
+    calls = []
+    real = loader.read_inputs
+    monkeypatch.setattr(loader, "read_inputs", lambda *a: calls.append(a) or real(*a))
+    assert loader.prime(shot)
+    got = loader.load_inputs("wenming_city", "data/wb.xlsx", project.resolve())
+    assert calls == [] and got.facts.equals(planned.facts)
+
+
+def test_a_snapshot_of_files_changed_since_is_not_used(project: Path, monkeypatch) -> None:
+    loader.load_inputs("wenming_city", "data/wb.xlsx", project)
+    shot = loader.snapshot("wenming_city", "data/wb.xlsx", project)
+    loader.clear_cache()
+    time.sleep(0.01)
+    (project / "data" / "wb.xlsx").touch()            # the unit corrected a figure meanwhile
+    assert not loader.prime(shot)
+    calls = []
+    real = loader.read_inputs
+    monkeypatch.setattr(loader, "read_inputs", lambda *a: calls.append(a) or real(*a))
+    loader.load_inputs("wenming_city", "data/wb.xlsx", project)
+    assert len(calls) == 1                            # read again, never the stale reading

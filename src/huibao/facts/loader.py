@@ -114,7 +114,7 @@ def _stamp(campaign: str, data_path: object, root: Path) -> tuple:
 def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None = None) -> Inputs:
     """``read_inputs``, reused while the input files stay the same (see the module doc)."""
     root = Path(root) if root is not None else config.project_root()
-    key = json.dumps([campaign, data_path, str(root)], default=str, ensure_ascii=False)
+    key = _key(campaign, data_path, root)
     try:
         now = _stamp(campaign, data_path, root)
     except (HuibaoError, OSError):  # let read_inputs report an unusable data_path
@@ -132,3 +132,49 @@ def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None =
 
 def clear_cache() -> None:
     _cache.clear()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Inputs as one process read them, for another to reuse (``prime``): the pickled
+    ``Inputs`` and the files' state (``stamp``) taken before they were read."""
+
+    campaign: str
+    data_path: object
+    root: str
+    stamp: tuple
+    blob: bytes
+
+
+def _key(campaign: str, data_path: object, root: Path) -> str:
+    return json.dumps([campaign, data_path, str(root)], default=str, ensure_ascii=False)
+
+
+def snapshot(campaign: str, data_path: object, root: Path) -> Snapshot | None:
+    """What ``load_inputs`` kept for these arguments (call right after it), or None."""
+    kept = _cache.get(_key(campaign, data_path, Path(root)))
+    if kept is None:
+        return None
+    return Snapshot(campaign, data_path, str(root), kept[0], kept[1])
+
+
+def prime(shot: Snapshot) -> bool:
+    """Reuse ``shot`` for the next ``load_inputs`` of its arguments in this process, if the
+    files here are in the state it was read from (else they are read again: never stale).
+
+    A batch's workers would each read and check every workbook the planner has already
+    read; this hands them the planner's result instead.
+    """
+    root = Path(shot.root).resolve()   # as a notebook's ``config.project_root()``
+    try:
+        now = _stamp(shot.campaign, shot.data_path, root)
+    except (HuibaoError, OSError):
+        return False
+    if [s[1:] for s in now] != [s[1:] for s in shot.stamp]:   # sizes and times, in order
+        return False
+    key = _key(shot.campaign, shot.data_path, root)
+    _cache[key] = (now, shot.blob)
+    _cache.move_to_end(key)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return True

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import json
 import os
 import secrets
 import signal
@@ -40,6 +41,7 @@ from pathlib import Path
 from huibao import config
 from huibao.documents import kinds
 from huibao.errors import HuibaoError, UsageError
+from huibao.facts import loader
 from huibao.packs import params
 from huibao.render import edits, reproducible
 from huibao.run import fingerprint, pools, staging
@@ -193,7 +195,7 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
     batch = _Batch(root, int(year), campaign, plan, jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,
                    reporter=reporter or Reporter(), isolation=isolation,
-                   discard_edits=discard_edits)
+                   discard_edits=discard_edits, snapshots=planner.snapshots)
     if units is None:  # --all: say which rows of the workbook no document counts
         batch.warnings += planner.refused_rows(plan)
     return batch.run()
@@ -223,8 +225,11 @@ def run_plan(root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
 class _Batch:
     def __init__(self, root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
                  jobs, force, scheduler, timeout, wait, reporter: Reporter,
-                 isolation: str = DEFAULT_ISOLATION, discard_edits: bool = False) -> None:
+                 isolation: str = DEFAULT_ISOLATION, discard_edits: bool = False,
+                 snapshots: dict[str, loader.Snapshot] | None = None) -> None:
         self.root, self.year, self.campaign, self.plan = root, year, campaign, plan
+        # The planner's reading of each workbook (by data key), handed to the workers.
+        self.snapshots = snapshots or {}
         self.discard_edits = discard_edits
         self.jobs, self.force, self.scheduler = jobs, force, scheduler
         self.timeout, self.wait, self.reporter = timeout, wait, reporter
@@ -412,7 +417,9 @@ class _Batch:
             env={"HUIBAO_HOME": str(self.root), "HUIBAO_OUTPUT_DIR": str(self.outputs),
                  # None removes it: a pooled worker may carry a stale value
                  reproducible.ENV: os.environ.get(reproducible.ENV)},
-            isolation=self.isolation)
+            isolation=self.isolation,
+            inputs=self.snapshots.get(json.dumps(job.parameters.get("data_path"),
+                                                 ensure_ascii=False, default=str)))
 
     def _outcome(self, future: Future, job: Job, start: float) -> Outcome:
         """The task's outcome, or a failure when the worker could not deliver one."""

@@ -76,6 +76,7 @@ class Planner:
         self.base_params, self.allow_missing = base_params, allow_missing
         self.strict = strict
         self._loaded: dict[str, loader.Inputs | HuibaoError] = {}
+        self.snapshots: dict[str, loader.Snapshot] = {}   # by data key, for the workers
         self._peers: dict[tuple, str] = {}
         self._notebooks: dict[Path, str] = {}
 
@@ -164,6 +165,10 @@ class Planner:
                 self._loaded[key] = loader.load_inputs(self.campaign, data_path, self.root)
             except HuibaoError as exc:
                 self._loaded[key] = exc
+            else:
+                shot = loader.snapshot(self.campaign, data_path, self.root)
+                if shot is not None:
+                    self.snapshots[key] = shot
         got = self._loaded[key]
         if isinstance(got, HuibaoError):
             raise got

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from huibao import errors
+from huibao.facts import loader
 from huibao.run.fingerprint import versions
 from huibao.run.manifest import Status
 from huibao.run.staging import STOP_FILE
@@ -68,6 +69,7 @@ class UnitTask:
     timeout: float         # seconds for the whole notebook
     env: dict = field(default_factory=dict)  # environment for the notebook; None: unset
     isolation: str = DEFAULT_ISOLATION       # one of ISOLATIONS
+    inputs: loader.Snapshot | None = None    # the planner's reading of the workbook
 
     @property
     def executed(self) -> Path:
@@ -155,6 +157,8 @@ def execute(task: UnitTask) -> Outcome:
         return Outcome(task.unit, task.document, Status.INTERRUPTED, start, start,
                        "批量运行已中断，未开始")
     in_process = _runs_here(task)
+    if in_process and task.inputs is not None:
+        loader.prime(task.inputs)   # the notebook's load_inputs then reads nothing again
     watch = _Watch(task, in_process)
     try:
         if in_process:
