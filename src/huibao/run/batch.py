@@ -49,7 +49,7 @@ from huibao.run.lock import BatchLock
 from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import Manifest, RunState, Status, entry_key
 from huibao.run.plan import Job, Planner, Refusal, check_unit_name
-from huibao.run.task import DEFAULT_ISOLATION, ISOLATIONS, Outcome, UnitTask, execute
+from huibao.run.task import DEFAULT_ISOLATION, ISOLATIONS, Outcome, UnitTask
 
 STOP_GRACE = 30.0  # seconds running tasks get to stop before their workers are killed
 # The manifest is rewritten after each finished document, but not more often than every
@@ -342,6 +342,14 @@ class _Batch:
             return
         queue = deque(todo)
         pool = pools.open_pool(self.jobs, self.scheduler, len(todo))
+        try:
+            pool.ship(self.root, self.campaign, todo)
+        except HuibaoError as exc:   # e.g. a data file a remote worker cannot be sent
+            pool.close()
+            for job in todo:
+                self._fail_unstarted(job, str(exc))
+            self._save(now=True)
+            return
         self.manifest.run["executor"] = pool.label
         running: dict[Future, tuple[Job, UnitTask, float]] = {}
         deadline = None
@@ -371,7 +379,7 @@ class _Batch:
                         self._fail_unstarted(job, f"无法创建临时目录：{_os_reason(exc)}")
                         continue
                     try:
-                        future = pool.executor.submit(execute, task)
+                        future = pool.submit(task)
                     except Exception as exc:  # the pool could not start a worker
                         self._broken = True
                         stopped = self.signal is not None
@@ -386,12 +394,13 @@ class _Batch:
                 done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in done:
                     job, task, start = running.pop(future)
-                    self._finish(job, task, self._outcome(future, job, start))
+                    self._finish(job, task, self._outcome(pool, future, task, job, start))
                 if self._dirty:
                     self._save()
                 if self._broken and not running:  # a worker died: carry on with a new pool
                     pool.close()
                     pool = pools.open_pool(self.jobs, self.scheduler, len(queue) or 1)
+                    pool.ship(self.root, self.campaign, list(queue))
                     self._broken = False
         finally:
             pool.close()
@@ -421,10 +430,11 @@ class _Batch:
             inputs=self.snapshots.get(json.dumps(job.parameters.get("data_path"),
                                                  ensure_ascii=False, default=str)))
 
-    def _outcome(self, future: Future, job: Job, start: float) -> Outcome:
+    def _outcome(self, pool: pools.Pool, future: Future, task: UnitTask, job: Job,
+                 start: float) -> Outcome:
         """The task's outcome, or a failure when the worker could not deliver one."""
         try:
-            return future.result()
+            return pool.collect(future, task)
         except CancelledError:
             message = "已取消"
         except BrokenExecutor:

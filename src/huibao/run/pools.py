@@ -1,9 +1,11 @@
 """Where unit tasks run: local worker processes or a Dask cluster, behind one interface.
 
-A pool offers ``executor`` (a ``concurrent.futures.Executor``), ``slots`` (how many tasks to
-keep in flight), ``label`` (recorded in the manifest), ``kill()`` (the last resort when
-tasks ignore a stop request) and ``close()``. The batch submits ``execute`` to either
-in the same way. ``distributed`` is imported only when a scheduler address is given.
+A pool offers ``submit(task)`` (a ``concurrent.futures.Future``), ``collect(future, task)``
+(the task's ``Outcome``, its files in the task's staging folder), ``slots`` (how many tasks
+to keep in flight), ``label`` (recorded in the manifest), ``ship(root, campaign, jobs)``
+(what the tasks need that a worker may not have), ``kill()`` (the last resort when tasks
+ignore a stop request) and ``close()``. ``distributed`` is imported only when a scheduler
+address is given.
 """
 
 from __future__ import annotations
@@ -13,18 +15,25 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Protocol
 
 from huibao.documents import kinds
 from huibao.errors import HuibaoError, UnknownNameError
-from huibao.run.task import worker_init
+from huibao.run.task import Outcome, UnitTask, execute, worker_init
 
 
 class Pool(Protocol):
     executor: Executor
     slots: int
     label: str
+
+    def ship(self, root: Path, campaign: str, jobs: list) -> None: ...
+
+    def submit(self, task: UnitTask) -> Future: ...
+
+    def collect(self, future: Future, task: UnitTask) -> Outcome: ...
 
     def kill(self) -> None: ...
 
@@ -77,6 +86,15 @@ class LocalPool:
         self.slots = jobs
         self.label = f"本机 {jobs} 个进程"
 
+    def ship(self, root: Path, campaign: str, jobs: list) -> None:
+        """Nothing to send: the workers see this machine's folders."""
+
+    def submit(self, task: UnitTask) -> Future:
+        return self.executor.submit(execute, task)
+
+    def collect(self, future: Future, task: UnitTask) -> Outcome:
+        return future.result()
+
     def kill(self) -> None:
         """SIGKILL the workers; their kernels exit too (ipykernel watches its parent)."""
         # ``_processes`` is the executor's own table of its workers; there is no public one.
@@ -123,10 +141,13 @@ class _ShieldedExecutor(ProcessPoolExecutor):
 
 
 class DaskPool:
-    """Tasks sent to an existing Dask cluster whose workers have the kit and see the paths.
+    """Tasks sent to an existing Dask cluster whose workers have the kit installed.
 
-    Dask cannot interrupt a running task; tasks stop themselves when the batch writes
-    their stop file, and any that do not finish in the staging folders the next run removes.
+    The workers need no folder of this machine: ``ship`` sends the project as a bundle
+    (``remote``) to every worker once, a task runs in that copy and returns its files,
+    which ``collect`` puts into the task's staging folder here. Dask cannot interrupt a
+    running task: a stopped batch stops waiting for it (after the grace period) and the
+    task's result is dropped; the task's own time limit still applies on the worker.
     """
 
     def __init__(self, jobs: int | None, scheduler: str | None, tasks: int = 1) -> None:
@@ -143,6 +164,25 @@ class DaskPool:
         threads = sum(self.client.nthreads().values()) or 1
         self.slots = min(jobs, threads) if jobs else threads
         self.label = str(scheduler)
+        self._bundle: object = None   # a Dask future of the scattered bundle
+
+    def ship(self, root: Path, campaign: str, jobs: list) -> None:
+        from huibao.run import remote
+
+        bundle = remote.make(root, campaign, remote.data_paths(jobs))
+        self._bundle = self.client.scatter(bundle, broadcast=True, hash=False)
+
+    def submit(self, task: UnitTask) -> Future:
+        from huibao.run import remote
+
+        return self.executor.submit(remote.execute, task, self._bundle)
+
+    def collect(self, future: Future, task: UnitTask) -> Outcome:
+        from huibao.run import remote
+
+        outcome, files = future.result()
+        remote.land(task, files)
+        return outcome
 
     def kill(self) -> None:
         self.executor.shutdown(wait=False)

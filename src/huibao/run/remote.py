@@ -1,0 +1,147 @@
+"""Tasks on machines that share no folder with the batch: the project travels as a bundle.
+
+A Dask worker on another machine sees neither the project nor outputs/. The batch packs
+what a notebook reads — ``templates/``, ``notebooks/``, ``params/<类别>/`` and every data
+file the batch's units name — into one zip (``make``), which Dask sends to each worker once
+(``Client.scatter``). A task runs there (``execute``) in a copy of the project unpacked
+once per bundle and worker, writes into a private folder, and returns its files as bytes
+with its outcome; the batch puts them into the task's staging folder on this machine and
+settles them like any other (``land``). Files keep their sizes and modification times in
+the bundle, so the planner's reading of a workbook (``loader.Snapshot``) is reused there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from huibao.errors import HuibaoError
+from huibao.inputs.workbook import expand
+from huibao.run.task import Outcome, UnitTask
+from huibao.run.task import execute as execute_here
+
+INDEX = ".huibao-bundle.json"   # in the zip: each file's modification time (ns)
+FOLDER = "huibao-bundles"      # under the worker's temporary folder
+
+
+@dataclasses.dataclass(frozen=True)
+class Bundle:
+    sha256: str
+    blob: bytes
+
+
+def _files(root: Path, campaign: str, data_paths: list[object]) -> list[Path]:
+    found: list[Path] = []
+    for top in (root / "templates", root / "notebooks", root / "params" / campaign):
+        if top.is_dir():
+            found += sorted(p for p in top.rglob("*") if p.is_file()
+                            and "__pycache__" not in p.parts
+                            and ".ipynb_checkpoints" not in p.parts)
+    for data_path in data_paths:
+        for path in expand(data_path, root):
+            if path.is_file():
+                found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def make(root: Path, campaign: str, data_paths: list[object]) -> Bundle:
+    """The project as a task on another machine needs it (see the module doc).
+
+    Data files must lie in the project folder: a task names them relative to it.
+    """
+    root = Path(root).resolve()
+    buffer = io.BytesIO()
+    times: dict[str, int] = {}
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for path in _files(root, campaign, data_paths):
+            try:
+                name = path.resolve().relative_to(root).as_posix()
+            except ValueError:
+                raise HuibaoError(f"使用 Dask 集群（--scheduler）时，数据文件须在项目目录 {root} "
+                                  f"之内：{path}") from None
+            zf.write(path, name)
+            times[name] = path.stat().st_mtime_ns
+        zf.writestr(INDEX, json.dumps(times, ensure_ascii=False, sort_keys=True))
+    blob = buffer.getvalue()
+    return Bundle(hashlib.sha256(blob).hexdigest(), blob)
+
+
+def unpack(bundle: Bundle, base: Path | None = None) -> Path:
+    """The bundle's project on this machine, unpacked once (atomically) per bundle."""
+    base = Path(base or tempfile.gettempdir()) / FOLDER
+    target = base / bundle.sha256[:20]
+    if (target / INDEX).is_file():
+        return target
+    base.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".unpack-", dir=base))
+    try:
+        with zipfile.ZipFile(io.BytesIO(bundle.blob)) as zf:
+            times = json.loads(zf.read(INDEX))
+            for name in zf.namelist():
+                dest = (work / name).resolve()
+                if not dest.is_relative_to(work.resolve()):   # never outside the folder
+                    raise HuibaoError(f"项目包中的路径无效：{name}")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(zf.read(name))
+            for name, ns in times.items():
+                os.utime(work / name, ns=(ns, ns))
+        try:
+            os.rename(work, target)
+        except OSError:   # another task of this worker unpacked it meanwhile
+            if not (target / INDEX).is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def execute(task: UnitTask, bundle: Bundle) -> tuple[Outcome, dict[str, bytes]]:
+    """Run ``task`` (planned on the batch's machine) in the bundle's project here; its
+    outcome and the files it wrote, by path relative to its folder."""
+    project = unpack(bundle)
+    staging = Path(tempfile.mkdtemp(prefix="huibao-task-"))
+    outputs = staging / ".outputs"   # no unit folders here: nothing to merge against
+    try:
+        here = dataclasses.replace(
+            task, root=str(project), staging=str(staging / "out"),
+            notebook=str(project / Path(task.notebook).relative_to(task.root)),
+            env={**task.env, "HUIBAO_HOME": str(project), "HUIBAO_OUTPUT_DIR": str(outputs)},
+            inputs=None if task.inputs is None else dataclasses.replace(
+                task.inputs, root=str(project)))
+        Path(here.staging).mkdir()
+        outcome = execute_here(here)
+        made = Path(here.staging)
+        files = {p.relative_to(made).as_posix(): p.read_bytes()
+                 for p in sorted(made.rglob("*")) if p.is_file()}
+        return outcome, files
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def land(task: UnitTask, files: dict[str, bytes]) -> None:
+    """Write a remote task's files into its staging folder on this machine."""
+    folder = Path(task.staging).resolve()
+    for name, data in files.items():
+        dest = (folder / name).resolve()
+        if not dest.is_relative_to(folder):
+            raise HuibaoError(f"工作节点返回的文件路径无效：{name}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+
+
+def data_paths(jobs: list) -> list[object]:
+    """The distinct ``data_path`` parameters of ``jobs``."""
+    seen: dict[str, object] = {}
+    for job in jobs:
+        value = job.parameters.get("data_path")
+        if value is not None:
+            seen.setdefault(json.dumps(value, ensure_ascii=False, default=str), value)
+    return list(seen.values())
+
