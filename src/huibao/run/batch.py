@@ -158,8 +158,8 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
         Wait for another run on the same outputs instead of refusing.
     isolation
         ``namespace``: notebooks run in the pre-warmed worker processes, each in a fresh
-        namespace (fast); ``kernel``: each in its own Jupyter kernel. Dask workers always
-        use kernels. See ``runner``.
+        namespace (fast); ``kernel``: each in its own Jupyter kernel. On Dask, a worker
+        runs its tasks in a warm process of its own (``remote``). See ``task``.
     discard_edits
         Regenerate documents the analyst edited instead of merging the edits (the edited
         file is backed up first). See ``huibao.render.edits``.

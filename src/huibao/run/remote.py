@@ -4,10 +4,11 @@ A Dask worker on another machine sees neither the project nor outputs/. The batc
 what a notebook reads — ``templates/``, ``notebooks/``, ``params/<类别>/`` and every data
 file the batch's units name — into one zip (``make``), which Dask sends to each worker once
 (``Client.scatter``). A task runs there (``execute``) in a copy of the project unpacked
-once per bundle and worker, writes into a private folder, and returns its files as bytes
-with its outcome; the batch puts them into the task's staging folder on this machine and
-settles them like any other (``land``). Files keep their sizes and modification times in
-the bundle, so the planner's reading of a workbook (``loader.Snapshot``) is reused there.
+once per bundle and worker, in a warm process the worker keeps (``_run``), writes into a
+private folder, and returns its files as bytes with its outcome; the batch puts them into
+the task's staging folder on this machine and settles them like any other (``land``).
+The planner's reading of a workbook (``loader.Snapshot``) is not sent: it names this
+machine's folders; a worker reads each workbook of the bundle once per process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -113,16 +115,46 @@ def execute(task: UnitTask, bundle: Bundle) -> tuple[Outcome, dict[str, bytes]]:
             task, root=str(project), staging=str(staging / "out"),
             notebook=str(project / Path(task.notebook).relative_to(task.root)),
             env={**task.env, "HUIBAO_HOME": str(project), "HUIBAO_OUTPUT_DIR": str(outputs)},
-            inputs=None if task.inputs is None else dataclasses.replace(
-                task.inputs, root=str(project)))
+            # The planner's reading names its machine's folders (the pack's, say): the
+            # worker reads the bundle's copy itself, once per workbook and process.
+            inputs=None)
         Path(here.staging).mkdir()
-        outcome = execute_here(here)
+        outcome = _run(here)
         made = Path(here.staging)
         files = {p.relative_to(made).as_posix(): p.read_bytes()
                  for p in sorted(made.rglob("*")) if p.is_file()}
         return outcome, files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+_warm = None   # this Dask worker's own warm worker process (a LocalPool of one)
+
+
+def _run(task: UnitTask) -> Outcome:
+    """Run ``task`` in a warm process of this machine, where it runs in that process's
+    main thread (``namespace`` isolation, interruptible, with its time limit), not in a
+    thread of the Dask worker, which could only start a kernel per notebook."""
+    global _warm
+    from concurrent.futures.process import BrokenProcessPool
+
+    from huibao.run.pools import LocalPool
+
+    if task.isolation != "namespace":
+        return execute_here(task)
+    if _warm is None:
+        me = multiprocessing.current_process()
+        if me._config.get("daemon"):
+            # Dask's nanny starts its workers as daemons, and multiprocessing refuses a
+            # daemon children so that none outlives it. Ours cannot: it watches this
+            # process and exits when it is gone (``task.worker_init``).
+            me._config["daemon"] = False
+        _warm = LocalPool(1)
+    try:
+        return _warm.submit(task).result()
+    except BrokenProcessPool:   # the warm process died (memory?): a new one next time
+        _warm = None
+        raise
 
 
 def land(task: UnitTask, files: dict[str, bytes]) -> None:
