@@ -71,6 +71,14 @@ def pools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pools:
             self.executor = StandIn(record.plan)
             record.opened.append(self)
 
+        def ship(self, root, campaign, jobs) -> None: ...
+
+        def submit(self, task: UnitTask) -> Future:
+            return self.executor.submit(None, task)
+
+        def collect(self, future: Future, task: UnitTask) -> Outcome:
+            return future.result()
+
         def kill(self) -> None: ...
 
         def close(self) -> None: ...
