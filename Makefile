@@ -37,12 +37,12 @@ demo: $(STAMP) ## 生成全部创建类别样例单位2025年的工作总结和�
 	exit $$status
 
 test: $(STAMP) ## 运行全部测试（代码检查、分层导入约定、单元测试、文档审核、nbval）
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## 只运行代码检查（ruff）和分层导入约定（import-linter）
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/lint-imports
 
 $(LAB_STAMP): pyproject.toml
@@ -62,7 +62,7 @@ notebook-outputs: $(STAMP) ## 重新执行 notebook 并记录 nbval 比对的输
 	$(BIN)/python scripts/record_notebook_outputs.py
 
 bench: $(STAMP) ## 性能基准：10、100 个单位（BENCH_ARGS="--sizes 10,100,1000" 加测 1000 个），写入 benchmarks/results.md
-	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench.py --profile $(BENCH_ARGS)
 
 lock: ## 按 pyproject.toml 重新解析依赖，写入 requirements.lock（需联网；之后运行 make test 并提交）
 	@test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && \

@@ -12,18 +12,24 @@ unit pointing at its workbook. Every unit gets both documents (工作总结, 汇
 
 Methods, each on the same project in a temporary folder:
 
-* ``huibao run`` (default isolation ``namespace``) and ``huibao run --isolation kernel``,
-  with ``--force`` into a fresh outputs folder, on all cores;
+* ``huibao run`` (default isolation ``namespace``) with ``--force`` into a fresh outputs
+  folder, on all cores; then the same command again without ``--force`` (everything is
+  unchanged and skipped: the re-run an analyst makes after looking at the results);
+* ``huibao run --isolation kernel`` (small sizes only);
+* ``huibao run --scheduler`` on a Dask ``LocalCluster`` of one single-threaded worker per
+  core started by this script (the workers get the project as a bundle: ``run/remote``);
 * naive loop: a bash ``for`` loop calling the ``papermill`` command once per unit-document,
   what a user writes without the kit (a sample of unit-documents when there are many: its
   cost per unit-document does not depend on N, so the total is extrapolated and marked ≈);
-* floor: one plain Python process, imports shared, executing the same notebook code for
-  every unit-document in turn (no kernel, no papermill, one core; a sample of 40
-  unit-documents when there are more, extrapolated like the naive loop).
+* floor: the least work that makes the same files (``floor.py``): one warm process per
+  core, each workbook read once per process, every document built and written through the
+  library, no notebook, no papermill.
 
 Each is timed by wall clock; the table shows the median of the runs, seconds per
-unit-document, and the peak memory of the process tree (sum of PSS, sampled every 0.1 s).
-The results and the machine go to ``benchmarks/results.md``. Nothing here is a test.
+unit-document, CPU seconds per unit-document and the peak memory of the process tree (sum
+of PSS, sampled every 0.1 s). With ``--profile`` the cProfile of one warm worker
+(``profile_worker.py``) is added. The results and the machine go to
+``benchmarks/results.md``. Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -241,20 +247,32 @@ class Bench:
         self.count += 1
         return self.work / f"out-{label}-{self.count}"
 
-    def huibao(self, n: int, isolation: str) -> tuple[float, float, float]:
-        out = self._fresh(isolation)
+    def huibao(self, n: int, isolation: str, scheduler: str | None = None,
+               rerun: list | None = None) -> tuple[float, float, float]:
+        """A forced run into a fresh folder; with ``rerun``, the unchanged re-run after it
+        is timed too and appended there."""
+        out = self._fresh(isolation if scheduler is None else "dask")
         cmd = [str(BIN / "huibao"), "run", "--units", ",".join(u for u, _ in self.units[:n]),
                "--year", str(YEAR), "--docs", ",".join(self.documents), "--allow-missing",
-               "--force", "--isolation", isolation]
+               "--isolation", isolation]
         if self.jobs:
             cmd += ["--jobs", str(self.jobs)]
-        result = timed(cmd, self.project, {**self.env, "HUIBAO_OUTPUT_DIR": str(out)})
-        manifest = json.loads((out / str(YEAR) / CAMPAIGN / "manifest.json").read_text("utf-8"))
-        ok = [e for e in manifest["entries"].values() if e["status"] == "成功"]
-        if len(ok) != n * len(self.documents):
-            raise SystemExit(f"huibao run made {len(ok)} of {n * len(self.documents)} documents")
+        if scheduler:
+            cmd += ["--scheduler", scheduler]
+        env = {**self.env, "HUIBAO_OUTPUT_DIR": str(out)}
+        result = timed([*cmd, "--force"], self.project, env)
+        self._check(out, n, "成功")
+        if rerun is not None:
+            rerun.append(timed(cmd, self.project, env))
+            self._check(out, n, "未变化")
         shutil.rmtree(out)
         return result
+
+    def _check(self, out: Path, n: int, status: str) -> None:
+        manifest = json.loads((out / str(YEAR) / CAMPAIGN / "manifest.json").read_text("utf-8"))
+        ok = [e for e in manifest["entries"].values() if e["status"] == status]
+        if len(ok) != n * len(self.documents):
+            raise SystemExit(f"huibao run: {len(ok)} of {n * len(self.documents)} {status}")
 
     def _listing(self, pairs: list[tuple[str, str, str]], label: str) -> Path:
         path = self.work / f"{label}.tsv"
@@ -277,8 +295,9 @@ class Bench:
     def floor(self, pairs: list[tuple[str, str, str]]) -> tuple[float, float, float]:
         out = self._fresh("floor")
         listing = self._listing(pairs, "floor")
-        result = timed([sys.executable, str(FLOOR), str(listing), str(out)], self.project,
-                       {**self.env, "HUIBAO_OUTPUT_DIR": str(out)})
+        jobs = self.jobs or os.cpu_count() or 1
+        result = timed([sys.executable, str(FLOOR), str(listing), str(out), "--jobs",
+                        str(jobs)], self.project, {**self.env, "HUIBAO_OUTPUT_DIR": str(out)})
         shutil.rmtree(out)
         return result
 
@@ -329,7 +348,9 @@ def _version(name: str) -> str:
 
 
 LABELS = {"namespace": "huibao run（默认，namespace）", "kernel": "huibao run --isolation kernel",
-          "naive": "naive：bash 循环调用 papermill", "floor": "floor：单个 Python 进程"}
+          "dask": "huibao run --scheduler（Dask LocalCluster）",
+          "rerun": "huibao run 再次运行（全部未变化）",
+          "naive": "naive：bash 循环调用 papermill", "floor": "floor：每核一个进程，直接调用库"}
 
 
 def table(rows: list[Row]) -> str:
@@ -361,6 +382,11 @@ def summary(rows: list[Row]) -> list[str]:
             parts.append(f"比 --isolation kernel 快 {by[n, 'kernel'].total / fast.total:.1f} 倍")
         if (n, "floor") in by:
             parts.append(f"是 floor 的 {fast.total / by[n, 'floor'].total:.2f} 倍")
+        if (n, "dask") in by:
+            parts.append(f"Dask LocalCluster {by[n, 'dask'].total:.1f} 秒")
+        if (n, "rerun") in by:
+            parts.append(f"全部未变化时再次运行 {by[n, 'rerun'].total:.1f} 秒")
+        parts.append(f"进程树峰值内存 {max(fast.peak_mb):.0f} MB")
         lines.append("- " + "，".join(parts) + "。")
     per = [(n, by[n, "namespace"].per_doc) for n in sorted({r.n for r in rows})
            if (n, "namespace") in by]
@@ -371,7 +397,10 @@ def summary(rows: list[Row]) -> list[str]:
 
 
 def write_results(rows: list[Row], info: dict[str, str], args: argparse.Namespace,
-                  documents: list[str], loads: tuple[str, str]) -> None:
+                  documents: list[str], loads: tuple[str, str], profile: str = "") -> None:
+    if profile:
+        profile = ("\n## 一个工作进程的 cProfile\n\n优化前的同一测量见 "
+                   "`benchmarks/profile-before.md`。\n\n" + profile.replace("### ", "### "))
     text = f"""# 性能基准 / Benchmark
 
 由 `make bench`（`benchmarks/bench.py`）生成，请勿手工修改。方法说明见脚本开头。
@@ -389,14 +418,18 @@ def write_results(rows: list[Row], info: dict[str, str], args: argparse.Namespac
 {table(rows)}
 
 {chr(10).join(summary(rows))}
-
+{profile}
 说明：
 - huibao run 使用全部核（`--jobs` 默认为核数）；naive 循环和 floor 各只用一个核，这是用户
   自己写循环时的实际情形。
 - “抽样”：naive 循环和 floor 每个文档的用时与单位数无关（每个工作簿都是 8 个单位），单位多时只运行
   前若干个文档，总时间按比例推算（≈）。huibao run 总是全部运行。
-- floor：同一 notebook 代码在一个普通 Python 进程中依次执行，导入只做一次；不启动内核，
-  不经过 papermill，不保存执行记录。
+- floor：生成同样文件所需的最少工作（`benchmarks/floor.py`）：每核一个预热进程，按工作簿分配
+  单位，每个进程每个工作簿只读一次，直接调用库生成 .docx、图和生成记录；没有 notebook、papermill
+  和执行记录。
+- Dask：本脚本启动的 LocalCluster，每核一个单线程 worker；worker 通过项目包取得项目
+  （不共享文件夹）。
+- 再次运行：同一命令不加 `--force`，所有文档都未变化而跳过。
 - 峰值内存：进程树 PSS 之和（共享页按使用进程数分摊），每 0.1 秒采样一次。
 - 每个文档（秒）= 用时中位数 ÷ 单位×文档；每个文档 CPU（秒）= 进程树 CPU 时间（用户+系统）的中位数
   ÷ 单位×文档。CPU 时间几乎不受同时运行的其他程序影响；用时在机器繁忙时变长（见上面的负载）。
@@ -416,8 +449,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="单位×文档超过此数时只运行一次（如 1000 个单位）")
     parser.add_argument("--naive-sample", type=int, default=20,
                         help="naive 循环最多运行的文档数，其余按比例推算")
-    parser.add_argument("--floor-sample", type=int, default=40,
+    parser.add_argument("--floor-sample", type=int, default=400,
                         help="floor 最多运行的文档数，其余按比例推算（0：全部）")
+    parser.add_argument("--dask-max", type=int, default=1000,
+                        help="Dask LocalCluster 只在单位数不超过此数时测量（0：不测）")
+    parser.add_argument("--profile", action="store_true",
+                        help="加上一个工作进程的 cProfile（profile_worker.py）")
     parser.add_argument("--kernel-max", type=int, default=10,
                         help="--isolation kernel 只在单位数不超过此数时测量")
     parser.add_argument("--jobs", type=int, default=None, help="huibao run --jobs")
@@ -443,6 +480,9 @@ def main(argv: list[str] | None = None) -> None:
             methods = ["namespace", "naive", "floor"]
             if n <= args.kernel_max:
                 methods.insert(1, "kernel")
+            if n <= args.dask_max:
+                methods.append("dask")
+            reruns: list = []
             for method in methods:
                 pairs = bench.pairs(n)
                 measured = 0
@@ -453,9 +493,16 @@ def main(argv: list[str] | None = None) -> None:
                 row = Row(n, method, docs, [], [], measured_docs=measured or (
                     docs if method in ("naive", "floor") else 0))
                 runs = repeats if method != "naive" or measured == 0 else max(1, repeats // 3)
+                if method == "dask":
+                    runs = 1   # one run: it shows the cluster path, not a second median
                 for i in range(runs):
-                    if method in ("namespace", "kernel"):
+                    if method == "namespace":
+                        seconds, cpu, peak = bench.huibao(n, method, rerun=reruns)
+                    elif method == "kernel":
                         seconds, cpu, peak = bench.huibao(n, method)
+                    elif method == "dask":
+                        seconds, cpu, peak = bench.huibao(n, "namespace",
+                                                          scheduler=cluster(work))
                     else:
                         seconds, cpu, peak = getattr(bench, method)(pairs)
                     row.seconds.append(seconds)
@@ -465,11 +512,40 @@ def main(argv: list[str] | None = None) -> None:
                           f"  CPU {cpu:7.1f} 秒  峰值 {peak:5.0f} MB  负载 "
                           f"{os.getloadavg()[0]:.2f}", flush=True)
                 rows.append(row)
+                if method == "namespace" and reruns:
+                    rows.append(Row(n, "rerun", docs, [r[0] for r in reruns],
+                                    [r[2] for r in reruns], [r[1] for r in reruns]))
+        close_cluster()
+    profile = ""
+    if args.profile:
+        profile = subprocess.run([sys.executable, str(Path(__file__).with_name(
+            "profile_worker.py"))], capture_output=True, text=True, check=True).stdout
     print()
     print(table(rows))
     print("\n".join(summary(rows)))
     if not args.no_write:
-        write_results(rows, info, args, documents, (load_start, f"{os.getloadavg()[0]:.2f}"))
+        write_results(rows, info, args, documents, (load_start, f"{os.getloadavg()[0]:.2f}"),
+                      profile)
+
+
+_cluster: list = []
+
+
+def cluster(work: Path) -> str:
+    """The address of a LocalCluster (one single-threaded worker per core), started once."""
+    if not _cluster:
+        from distributed import LocalCluster
+
+        jobs = os.cpu_count() or 1
+        _cluster.append(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", dashboard_address=None,
+                                     local_directory=str(work / "dask")))
+    return _cluster[0].scheduler_address
+
+
+def close_cluster() -> None:
+    while _cluster:
+        _cluster.pop().close()
 
 
 if __name__ == "__main__":

@@ -111,6 +111,11 @@ def _stamp(campaign: str, data_path: object, root: Path) -> tuple:
     return tuple(out)
 
 
+def stamp(campaign: str, data_path: object, root: Path) -> tuple:
+    """The state of every file the inputs are read from: (path, modification time, size)."""
+    return _stamp(campaign, data_path, Path(root))
+
+
 def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None = None) -> Inputs:
     """``read_inputs``, reused while the input files stay the same (see the module doc)."""
     root = Path(root) if root is not None else config.project_root()

@@ -49,6 +49,7 @@ from huibao.run.lock import BatchLock
 from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import Manifest, RunState, Status, entry_key
 from huibao.run.plan import Job, Planner, Refusal, check_unit_name
+from huibao.run.plancache import PlanCache
 from huibao.run.task import DEFAULT_ISOLATION, ISOLATIONS, Outcome, UnitTask
 
 STOP_GRACE = 30.0  # seconds running tasks get to stop before their workers are killed
@@ -195,7 +196,8 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
     batch = _Batch(root, int(year), campaign, plan, jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,
                    reporter=reporter or Reporter(), isolation=isolation,
-                   discard_edits=discard_edits, snapshots=planner.snapshots)
+                   discard_edits=discard_edits, snapshots=planner.snapshots,
+                   plan_cache=planner.cache)
     if units is None:  # --all: say which rows of the workbook no document counts
         batch.warnings += planner.refused_rows(plan)
     return batch.run()
@@ -226,10 +228,12 @@ class _Batch:
     def __init__(self, root: Path, year: int, campaign: str, plan: list[Job | Refusal], *,
                  jobs, force, scheduler, timeout, wait, reporter: Reporter,
                  isolation: str = DEFAULT_ISOLATION, discard_edits: bool = False,
-                 snapshots: dict[str, loader.Snapshot] | None = None) -> None:
+                 snapshots: dict[str, loader.Snapshot] | None = None,
+                 plan_cache: PlanCache | None = None) -> None:
         self.root, self.year, self.campaign, self.plan = root, year, campaign, plan
         # The planner's reading of each workbook (by data key), handed to the workers.
         self.snapshots = snapshots or {}
+        self.plan_cache = plan_cache   # saved under the lock, for the next run's planner
         self.discard_edits = discard_edits
         self.jobs, self.force, self.scheduler = jobs, force, scheduler
         self.timeout, self.wait, self.reporter = timeout, wait, reporter
@@ -265,6 +269,9 @@ class _Batch:
             staging.clean(self.base)
             self.manifest, warning = Manifest.load(self.base / MANIFEST, self.year,
                                                    self.campaign)
+            if self.plan_cache is not None:
+                with contextlib.suppress(OSError):   # a cache: the run does not need it
+                    self.plan_cache.save()
             self.warnings += [warning] if warning else []
             self._note_previous_run()
             self.manifest.run = {"id": self.run_id, "status": RunState.RUNNING,

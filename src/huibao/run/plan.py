@@ -1,6 +1,8 @@
 """Plan a batch: which documents, with which parameters and input fingerprints.
 
-Planning reads and writes nothing under outputs/. Documents are seen only through the
+Planning writes nothing under outputs/; it reads only the plan cache there
+(``plancache``: what unchanged workbooks said last time), which the batch writes under its
+lock. Documents are seen only through the
 document-kind registry (``huibao.documents.kinds``): a scope (the units, or the area
 above them) names its subjects, plans each (its warnings, the data its documents read)
 or refuses it (shown as 数据有误) while the others go on. Each workbook is read once
@@ -21,6 +23,8 @@ from huibao.facts import loader
 from huibao.packs import params
 from huibao.run import fingerprint, notebook_params
 from huibao.run.manifest import entry_key
+from huibao.run.plancache import NAME as PLAN_CACHE
+from huibao.run.plancache import PlanCache
 
 DEFAULT_DOCUMENT = "工作总结"
 # The checks' rules that refuse a unit's rows whole (``inputs.checks.refused_units``).
@@ -77,6 +81,9 @@ class Planner:
         self.strict = strict
         self._loaded: dict[str, loader.Inputs | HuibaoError] = {}
         self.snapshots: dict[str, loader.Snapshot] = {}   # by data key, for the workers
+        self.cache = PlanCache(config.outputs_dir(root) / str(year) / campaign / PLAN_CACHE)
+        self._readings: dict[str, _Reading] = {}
+        self._fixed: dict | None = None
         self._peers: dict[tuple, str] = {}
         self._notebooks: dict[Path, str] = {}
 
@@ -86,15 +93,13 @@ class Planner:
         """Jobs and refusals for ``units`` of ``scope`` (None: every subject the scope
         finds for the year). ``documents`` and ``extra`` (parameters) override the
         planner's for this call; ``after``: jobs planned before, which an area depends on."""
-        sc = kinds.scope(scope)
+        kinds.scope(scope)   # an unknown scope is refused here
         wanted = documents or self.documents
+        fixed = self._fixed_parts()
         if units is None:
-            inputs, _ = self.inputs(self._data_path(self.base_params))
-            units = sc.targets(inputs, self.year, self.root)
+            units = self._reading(scope, self._data_path(self.base_params)).targets()
             if not units:
                 raise HuibaoError(f"工作簿中没有任何单位有{self.year}年的指标数据。")
-        fixed = {"templates": fingerprint.templates_digest(self.campaign, self.root),
-                 "kit": fingerprint.kit_digest()}
         out: list[Job | Refusal] = []
         for unit in units:
             docs = wanted or [self.base_params.get("document") or DEFAULT_DOCUMENT]
@@ -104,17 +109,15 @@ class Planner:
                 docs = wanted or p.get("documents") or [p.get("document")
                                                                  or DEFAULT_DOCUMENT]
                 chosen = [kinds.kind(scope, doc) for doc in docs]
-                inputs, key = self.inputs(self._data_path(p))
-                planned = sc.plan(inputs, unit, self.year, self.root,
-                                  allow_missing=self.allow_missing, strict=self.strict)
+                reading = self._reading(scope, self._data_path(p))
+                planned = reading.plan(unit)
             except HuibaoError as exc:
                 out += [Refusal(unit, doc, str(exc)) for doc in docs]
                 continue
-            group = (key, scope, planned.peer_group)
+            group = (reading.data_key, scope, json.dumps(planned.peer_group, default=str))
             if group not in self._peers:
-                self._peers[group] = fingerprint.digest(sc.peers(inputs, self.year,
-                                                                 planned.peer_group))
-            data = fingerprint.digest(planned.data)
+                self._peers[group] = reading.peers(planned.peer_group)
+            data = planned.data
             templates = fixed["templates"]
             if planned.templates:
                 templates = fingerprint.digest([templates, fingerprint.tree_digest(
@@ -143,19 +146,27 @@ class Planner:
         document, said once per unit in the summary."""
         named = {item.unit for item in planned}
         out: list[str] = []
-        for got in self._loaded.values():
-            if isinstance(got, HuibaoError):
-                continue
+        for reading in self._readings.values():
             seen: set[str] = set()
-            for p in got.findings.errors:
-                refusing = p.rule in REFUSING or (  # a row not read for its unit's name
-                    p.rule == "control_char" and p.message.startswith("单位名称"))
-                if not refusing or p.unit is None or p.unit in named | seen:
+            for unit, text in reading.refused():
+                if unit in named | seen:
                     continue
-                seen.add(p.unit)
-                out.append(f"{p.text()}这个单位的数据未计入任何文档（其他单位的单位数、"
+                seen.add(unit)
+                out.append(f"{text}这个单位的数据未计入任何文档（其他单位的单位数、"
                            "名次和对比图均不含它）。")
         return out
+
+    def _fixed_parts(self) -> dict:
+        if self._fixed is None:
+            self._fixed = {"templates": fingerprint.templates_digest(self.campaign, self.root),
+                           "kit": fingerprint.kit_digest()}
+        return self._fixed
+
+    def _reading(self, scope: str, data_path: object) -> _Reading:
+        key = json.dumps([scope, data_path], ensure_ascii=False, default=str)
+        if key not in self._readings:
+            self._readings[key] = _Reading(self, scope, data_path)
+        return self._readings[key]
 
     def inputs(self, data_path: object) -> tuple[loader.Inputs, str]:
         """The workbook(s) at ``data_path``, read once per batch, and a key for caching."""
@@ -192,3 +203,97 @@ class Planner:
             raise UsageError(f"缺少数据文件：请用 --data 指定，或写入 "
                                   f"params/{self.campaign}/defaults.yaml。")
         return p["data_path"]
+
+
+def _refusing(p) -> bool:   # a finding that refuses a unit's rows whole
+    return p.rule in REFUSING or (  # a row not read for its unit's name
+        p.rule == "control_char" and p.message.startswith("单位名称"))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    warnings: tuple[str, ...]
+    data: str                     # fingerprint of what the unit's documents read
+    peer_group: object = None
+    members: tuple[str, ...] = ()
+    settings: object = None
+    templates: tuple[Path, ...] = ()
+
+
+class _Reading:
+    """What the planner needs of one data path's workbook(s) for one scope: computed from
+    the inputs, or, for units, taken from the plan cache while the files are unchanged."""
+
+    def __init__(self, planner: Planner, scope: str, data_path: object) -> None:
+        self.planner, self.scope, self.data_path = planner, scope, data_path
+        self.data_key = json.dumps(data_path, ensure_ascii=False, default=str)
+        self.sc = kinds.scope(scope)
+        self.entry: dict | None = None
+        if scope == kinds.UNIT:   # the area's settings live in files the key does not name
+            try:
+                stamp = loader.stamp(planner.campaign, data_path, planner.root)
+            except (HuibaoError, OSError):
+                stamp = None
+            if stamp is not None:
+                fixed = planner._fixed_parts()
+                self.entry = planner.cache.get(planner.cache.key(
+                    fixed["kit"], fixed["templates"], planner.campaign, planner.year, scope,
+                    planner.allow_missing, planner.strict, self.data_key,
+                    [list(s) for s in stamp]))
+
+    def inputs(self) -> loader.Inputs:
+        return self.planner.inputs(self.data_path)[0]
+
+    def targets(self) -> list[str]:
+        if self.entry is None:
+            return self.sc.targets(self.inputs(), self.planner.year, self.planner.root)
+        if self.entry["targets"] is None:
+            self.entry["targets"] = self.sc.targets(self.inputs(), self.planner.year,
+                                                    self.planner.root)
+        return list(self.entry["targets"])
+
+    def plan(self, unit: str) -> _Plan:
+        kept = None if self.entry is None else self.entry["units"].get(unit)
+        if isinstance(kept, dict):
+            if kept.get("refusal") is not None:
+                raise HuibaoError(str(kept["refusal"]))
+            return _Plan(tuple(kept["warnings"]), kept["data"], kept["peer_group"])
+        p = self.planner
+        inputs = self.inputs()   # a file that cannot be read now: nothing is kept
+        try:
+            planned = self.sc.plan(inputs, unit, p.year, p.root,
+                                   allow_missing=p.allow_missing, strict=p.strict)
+        except HuibaoError as exc:
+            if self.entry is not None:
+                self.entry["units"][unit] = {"refusal": str(exc)}
+            raise
+        made = _Plan(planned.warnings, fingerprint.digest(planned.data), planned.peer_group,
+                     planned.members, planned.settings, planned.templates)
+        cacheable = not (planned.members or planned.settings or planned.templates)
+        if self.entry is not None and cacheable:
+            self.entry["units"][unit] = {"warnings": list(made.warnings), "data": made.data,
+                                         "peer_group": made.peer_group}
+        return made
+
+    def peers(self, group: object) -> str:
+        name = json.dumps(group, default=str)
+        if self.entry is not None and name in self.entry["peers"]:
+            return self.entry["peers"][name]
+        digest = fingerprint.digest(self.sc.peers(self.inputs(), self.planner.year, group))
+        if self.entry is not None:
+            self.entry["peers"][name] = digest
+        return digest
+
+    def refused(self) -> list[tuple[str, str]]:
+        """(unit, message) of the rows the checks refused whole."""
+        if self.entry is not None and self.entry.get("refused") is not None:
+            return [tuple(r) for r in self.entry["refused"]]
+        try:
+            got = self.inputs()
+        except HuibaoError:
+            return []
+        out = [(p.unit, p.text()) for p in got.findings.errors
+               if _refusing(p) and p.unit is not None]
+        if self.entry is not None:
+            self.entry["refused"] = [list(r) for r in out]
+        return out
