@@ -73,11 +73,18 @@ def _ranks(facts: pd.DataFrame, pack: Pack) -> pd.DataFrame:
     facts["n_ranked"] = np.nan
     facts["tie"] = False
     rankable = facts["key"].isin(list(hib))
-    for (_, key, _), grp in facts[rankable].groupby(["year", "key", "level"]):
-        r = grp["value"].rank(method="min", ascending=not hib[key])
-        facts.loc[grp.index, "rank"] = r
-        facts.loc[grp.index, "n_ranked"] = len(grp)
-        facts.loc[grp.index, "tie"] = r.duplicated(keep=False)
+    sub = facts.loc[rankable, ["year", "key", "level", "value"]]
+    if sub.empty:
+        return facts
+    groups = ["year", "key", "level"]
+    # Higher is better: rank the negated values ascending (the same order and ties).
+    signed = sub["value"].where(~sub["key"].map(hib).astype(bool), -sub["value"])
+    rank = signed.groupby([sub[g] for g in groups]).rank(method="min")
+    facts.loc[sub.index, "rank"] = rank
+    facts.loc[sub.index, "n_ranked"] = sub.groupby(groups)["value"].transform("size").astype(
+        "float64")
+    # Tied: another unit of the group has the same rank (units without a value tie too).
+    facts.loc[sub.index, "tie"] = sub[groups].assign(rank=rank).duplicated(keep=False)
     return facts
 
 
