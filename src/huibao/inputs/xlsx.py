@@ -4,8 +4,13 @@ A workbook is a zip of XML parts; a small file can unpack to gigabytes (a shared
 table of one repeated string), and one stray value in XFD1048576 makes a sheet's "range"
 seventeen billion cells. So, before anything is parsed, the zip's declared sizes are
 checked (Python's zipfile never yields more than a member's declared size, and fails on a
-CRC mismatch), sheets are parsed one row at a time in openpyxl's read-only mode, and only
-the cells that hold a value are kept: a sheet costs what it contains, not what it spans.
+CRC mismatch); the workbook is opened without openpyxl's sizing pass (which parses a whole
+sheet that lacks a ``<dimension>``); shared strings are counted as they are read; sheets are
+parsed one row at a time, their empty cells and rows (``<c r="B7" s="3"/>``, what formatting
+a range leaves) dropped from the byte stream before XML parsing; and only cells that hold a
+value are kept. Every cell parsed and every slot of a row kept is charged to one budget per
+workbook: a sheet costs what it contains, not what it spans, and what is too large is
+refused in seconds, naming the file.
 
 Besides values, each grid keeps what the reader must not guess: which numbers are shown
 through a real percent format (``0.0%``, not ``0.0"%"``), which formula cells have no
@@ -17,22 +22,27 @@ such.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from functools import cache
 from pathlib import Path
+from xml.etree.ElementTree import iterparse
 
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
 from huibao.errors import DataError
 
 MB = 1 << 20
 MAX_UNPACKED = 512 * MB       # all parts of one workbook together
-MAX_PART = 256 * MB           # one part (a sheet)
-MAX_SHARED_STRINGS = 64 * MB  # held in memory whole by openpyxl, so kept smaller
-MAX_CELLS = 5_000_000         # filled cells in one workbook
+MAX_PART = 256 * MB           # one sheet (streamed)
+MAX_SHARED_STRINGS = 64 * MB  # held in memory whole, so kept smaller
+MAX_XML = 32 * MB             # any other XML part (styles, workbook): parsed whole
+MAX_CELLS = 1_000_000         # cells parsed, strings and row slots kept, in one workbook
 MAX_ROWS = 20_000             # rows holding a value in one sheet (checks are per row)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
@@ -67,7 +77,7 @@ def check_container(path: Path) -> None:
                         file=path.name) from None
     expected = "删去无关的工作表和内容后另存，或把数据分成几个文件"
     for info in infos:
-        limit = MAX_SHARED_STRINGS if info.filename.endswith("sharedStrings.xml") else MAX_PART
+        limit = _limit(info.filename)
         if info.file_size > limit:
             raise DataError(f"工作簿过大：其中的 {info.filename} 解压后约{_size(info.file_size)}"
                             f"（上限{_size(limit)}），无法安全读取", file=path.name,
@@ -78,6 +88,24 @@ def check_container(path: Path) -> None:
                         "无法安全读取", file=path.name, expected=expected)
 
 
+def _limit(name: str) -> int:
+    """How large a part may unpack to: sheets are streamed, other XML is parsed whole."""
+    name = name.lower()
+    if name.endswith("sharedstrings.xml"):
+        return MAX_SHARED_STRINGS
+    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        return MAX_PART
+    if name.endswith((".xml", ".rels", ".vml")):
+        return MAX_XML
+    return MAX_PART  # pictures, embedded files: never read, counted in the total
+
+
+def too_large(file: str, sheet: str | None = None) -> DataError:
+    return DataError(f"工作簿过大：单元格超过{MAX_CELLS // 10000}万个，无法安全读取",
+                     file=file, sheet=sheet,
+                     expected="删去无关的工作表和内容后另存，或把数据分成几个文件")
+
+
 def is_percent_format(fmt: str | None) -> bool:
     """A format that multiplies by 100: ``0%``, ``0.0%``; not ``0.0"%"`` or ``0.0\\%``."""
     if not fmt:
@@ -86,8 +114,29 @@ def is_percent_format(fmt: str | None) -> bool:
     return "%" in bare
 
 
+class _Budget:
+    """Cells parsed, strings read and row slots kept, against MAX_CELLS for one workbook."""
+
+    def __init__(self, file: str) -> None:
+        self.left = MAX_CELLS
+        self.file = file
+        self.sheet: str | None = None
+
+    def charge(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise too_large(self.file, self.sheet)
+
+
 class _Parser(WorkSheetParser):
-    """openpyxl's streaming sheet parser, also noting formulas that have no cached result."""
+    """openpyxl's streaming sheet parser, charging each cell to the budget and noting
+    formulas that have no cached result."""
+
+    budget: _Budget
+
+    def parse_row(self, row):
+        self.budget.charge(len(row) + 1)
+        return super().parse_row(row)
 
     def parse_cell(self, element):
         cell = super().parse_cell(element)
@@ -110,21 +159,117 @@ def _uncached(element) -> bool:
 def read_xlsx(path: Path, grid_type: type) -> list:
     """Every worksheet of ``path`` as a ``grid_type`` (sheets.Grid)."""
     check_container(path)
+    budget = _Budget(path.name)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for bad files
-        raise DataError(f"无法打开工作簿（{type(exc).__name__}），文件可能已损坏或不是 .xlsx",
+        reader = ExcelReader(path, read_only=True, data_only=True, keep_links=False)
+    except Exception:  # openpyxl raises several unrelated types for bad files
+        raise DataError("无法打开工作簿（不是有效的 .xlsx 文件），文件可能已损坏",
                         file=path.name) from None
     try:
-        budget = [MAX_CELLS]
-        return [_sheet(wb, ws, path, grid_type, budget) for ws in wb.worksheets]
+        try:
+            reader.read_manifest()
+            strings = _shared_strings(reader, budget)
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            sheets = [(sheet.name, rel.target) for sheet, rel in reader.parser.find_sheets()
+                      if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
+        except DataError:
+            raise
+        except Exception as exc:
+            raise DataError(f"无法打开工作簿（{type(exc).__name__}），文件可能已损坏或不是 .xlsx",
+                            file=path.name) from None
+        return [_sheet(reader, name, target, strings, path, grid_type, budget)
+                for name, target in sheets]
     finally:
-        wb.close()
+        reader.archive.close()
 
 
-def _sheet(wb, ws, path: Path, grid_type: type, budget: list[int]):
+_SI = f"{{{SHEET_MAIN_NS}}}si"
+_T = f"{{{SHEET_MAIN_NS}}}t"
+_R = f"{{{SHEET_MAIN_NS}}}r"
+
+
+def _shared_strings(reader: ExcelReader, budget: _Budget) -> list[str]:
+    """The shared-strings table, each string charged to the budget (a table of millions of
+    tiny strings is as costly as millions of cells); plain text and rich-text runs joined,
+    phonetic runs left out (as openpyxl does)."""
+    part = reader.package.find(SHARED_STRINGS)
+    if part is None:
+        return []
+    out: list[str] = []
+    with reader.archive.open(part.PartName[1:]) as src:
+        root = None
+        for event, node in iterparse(src, events=("start", "end")):
+            if root is None:
+                root = node
+            if event != "end" or node.tag != _SI:
+                continue
+            plain = node.find(_T)
+            text = (plain.text or "") if plain is not None else ""
+            runs = node.findall(_R)
+            if runs:
+                text += "".join(r.findtext(_T) or "" for r in runs)
+            out.append(text.replace("x005F_", ""))
+            budget.charge(1)
+            root.clear()  # nothing read is kept in the tree
+    return out
+
+
+# Empty cells and rows as formatting leaves them: <c r="B7" s="3"/>, <c r="B7"></c>,
+# <row r="9" ht="20"/>. Dropped from the bytes before XML parsing (attributes of these
+# elements never hold ">"; a CDATA section switches the filter off for the rest).
+_EMPTY_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?(?:/>|>\s*</(?:\w+:)?c>)")
+_EMPTY_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"\d+\"[^>]*?(?:/>|>\s*</(?:\w+:)?row>)")
+_CHUNK = 1 << 20
+
+
+class _WithoutEmptyCells(io.RawIOBase):
+    """A sheet part's bytes with empty cells and rows removed (see above), read in chunks."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.carry = b""
+        self.out = b""
+        self.filtering = True
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> None:
+        data = self.raw.read(_CHUNK)
+        if not data:
+            self.out, self.carry, self.done = self.out + self.carry, b"", True
+            return
+        data = self.carry + data
+        cut = data.rfind(b">") + 1
+        head, self.carry = data[:cut], data[cut:]
+        if self.filtering and b"<![CDATA[" in head:
+            self.filtering = False
+        if self.filtering:
+            head = _EMPTY_ROW.sub(b"", _EMPTY_CELL.sub(b"", head))
+        self.out += head
+
+    def read(self, size: int = -1) -> bytes:
+        while not self.done and (size < 0 or len(self.out) < size):
+            self._fill()
+        if size < 0:
+            size = len(self.out)
+        chunk, self.out = self.out[:size], self.out[size:]
+        return chunk
+
+    def readinto(self, buffer) -> int:
+        chunk = self.read(len(buffer))
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def _sheet(reader: ExcelReader, title: str, target: str, strings: list[str], path: Path,
+           grid_type: type, budget: _Budget):
+    wb = reader.wb
     styles = wb._cell_styles
     custom = wb._number_formats
+    budget.sheet = title
 
     @cache
     def percent_style(style_id: int) -> bool:
@@ -141,10 +286,11 @@ def _sheet(wb, ws, path: Path, grid_type: type, budget: list[int]):
     hidden: set[int] = set()
     empty: list[object] = []
     rows = 0
-    with ws._get_source() as src:
-        parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+    with reader.archive.open(target) as raw:
+        parser = _Parser(_WithoutEmptyCells(raw), strings, data_only=True, epoch=wb.epoch,
                          date_formats=wb._date_formats,
                          timedelta_formats=wb._timedelta_formats)
+        parser.budget = budget
         for index, row in parser.parse():
             r = index - 1
             attrs = parser.row_dimensions.get(str(index))
@@ -166,17 +312,16 @@ def _sheet(wb, ws, path: Path, grid_type: type, budget: list[int]):
                 continue
             rows += 1
             if rows > MAX_ROWS:
-                raise too_many_rows(path.name, ws.title)
-            budget[0] -= len(values)
-            if budget[0] < 0:
-                raise DataError(f"工作簿过大：单元格超过{MAX_CELLS // 10000}万个，无法安全读取",
-                                file=path.name, sheet=ws.title,
-                                expected="删去无关的工作表和内容后另存，或把数据分成几个文件")
+                raise too_many_rows(path.name, title)
             while len(cells) <= r:
                 cells.append(empty)
             line = cells[r] if cells[r] is not empty else []
             if len(line) <= max(values):
-                line.extend([None] * (max(values) + 1 - len(line)))
+                # a row is kept as wide as its last value: the empty slots cost too (the
+                # values were charged as parsed)
+                grow = max(values) + 1 - len(line)
+                budget.charge(grow - sum(c >= len(line) for c in values))
+                line.extend([None] * grow)
             for c, value in values.items():
                 line[c] = value
             cells[r] = line
@@ -194,7 +339,7 @@ def _sheet(wb, ws, path: Path, grid_type: type, budget: list[int]):
             for c in range(left, min(right, last_col) + 1):
                 if (r, c) != (top, left):
                     anchors[(r, c)] = (top, left)
-    return grid_type(path.name, ws.title, cells, percent, anchors, formulas=formulas,
+    return grid_type(path.name, title, cells, percent, anchors, formulas=formulas,
                      hidden=hidden)
 
 
