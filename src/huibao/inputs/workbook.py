@@ -15,8 +15,9 @@ checks them against their parts.
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -172,9 +173,9 @@ class _Reader:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self.findings = Findings()
-        self.records: dict[str, list[dict]] = {k: [] for k in (
+        self.records: dict[str, list] = {k: [] for k in (
             "values", "targets", "totals", "rows", "blanks", *PLAIN)}
-        self.seen_rows: dict[tuple, tuple[str, dict[str, tuple[str, str]], bool]] = {}
+        self.seen_rows: dict[tuple, tuple] = {}  # role, unit, year → its first row
         self.formulas_told: set[tuple[str, str, int, int]] = set()
         self.multi = False
         self.by_name: dict[str, Indicator] = {}
@@ -389,7 +390,7 @@ class _Reader:
             self.findings.add("no_year", "缺少“年度”列，表名和文件名中也没有年份，无法确定数据年度",
                               file=grid.file, sheet=grid.sheet, row=layout.first + 1)
             return
-        rates: dict[int, list[tuple[dict, bool]]] = {}
+        rates: dict[int, list[tuple[list, bool]]] = {}
         for r in range(layout.last + 1, len(grid.cells)):
             unit = self.row_unit(grid, layout, r)
             if unit is None:
@@ -444,23 +445,22 @@ class _Reader:
         return reading is not None and reading.unit is None
 
     def rate_column(self, grid: Grid, layout: Layout, c: int, ind: Indicator, role: str,
-                    cells: list[tuple[dict, bool]]) -> None:
+                    cells: list[tuple[list, bool]]) -> None:
         """Rates typed as fractions (0.959 for 95.9 %): convert a whole column, or refuse.
 
         Converted only when certain: every value of the column is a plain number between
         0 and 1 (a lower-is-better rate, where 0.5 % is plausible, is never converted).
         Fractions beside percentages in one column are refused cell by cell.
         """
-        name = "value" if role == "values" else "target"
-        fractions = [rec for rec, bare in cells if bare and 0 < rec[name] < 1]
+        fractions = [rec for rec, bare in cells if bare and 0 < rec[_VALUE] < 1]
         if not fractions or ind.higher_is_better is False:
             return
         where = {"file": grid.file, "sheet": grid.sheet, "column": layout.shown[c],
                  "letter": letter(c), "key": ind.key}
-        if all(bare and 0 <= rec[name] <= 1 for rec, bare in cells):
-            example = fractions[0][name]
+        if all(bare and 0 <= rec[_VALUE] <= 1 for rec, bare in cells):
+            example = fractions[0][_VALUE]
             for rec, _ in cells:
-                rec[name] = float(Decimal(repr(rec[name])) * 100)
+                rec[_VALUE] = float(Decimal(repr(rec[_VALUE])) * 100)
             shown = format(Decimal(repr(example)).normalize(), "f")
             as_pct = format((Decimal(repr(example)) * 100).normalize(), "f")
             self.findings.add("rate_converted", f"“{ind.name}”整列以小数填写（如{shown}），已按"
@@ -472,9 +472,9 @@ class _Reader:
         self.records[role] = [x for x in self.records[role] if id(x) not in refused]
         for rec in fractions:
             self.findings.add("rate_fraction", "比率疑似以小数填写，而同列其他单元格按百分数填写，"
-                              "无法确定其含义", value=fmt_number(rec[name], 4),
-                              expected="百分数的数值（如 95.9 表示 95.9%）", row=rec["row"],
-                              unit=rec["unit"], year=rec["year"], **where)
+                              "无法确定其含义", value=fmt_number(rec[_VALUE], 4),
+                              expected="百分数的数值（如 95.9 表示 95.9%）", row=rec[_ROW],
+                              unit=rec[0], year=rec[1], **where)
 
     def row_unit(self, grid: Grid, layout: Layout, r: int) -> str | None:
         """The row's unit name; None to skip the row (blank, note, no unit name)."""
@@ -514,14 +514,14 @@ class _Reader:
         """
         key = (role, unit, year)
         r = base["row"] - 1
-        here = f"文件 {base['file']} 工作表“{base['sheet']}”第{base['row']}行"
-        cells = {ind.key: (fold(text_of(grid.raw(r, c))), f"{letter(c)}列“{layout.shown[c]}”")
-                 for c, (ind, _) in columns.items()}
         hidden = r in grid.hidden
-        if key not in self.seen_rows:
-            self.seen_rows[key] = (here, cells, hidden)
+        if key not in self.seen_rows:  # kept as found: the row's cells are compared only
+            self.seen_rows[key] = (base, grid.row(r), columns, layout.shown, hidden)
             return True
-        before, before_cells, before_hidden = self.seen_rows[key]
+        cells = _row_cells(grid.row(r), columns, layout.shown)
+        first, first_row, first_columns, first_shown, before_hidden = self.seen_rows[key]
+        before = f"文件 {first['file']} 工作表“{first['sheet']}”第{first['row']}行"
+        before_cells = _row_cells(first_row, first_columns, first_shown)
         differ = [(k, cells[k][1]) for k in cells
                   if k in before_cells and before_cells[k][0] != cells[k][0]]
         notes = []
@@ -544,33 +544,45 @@ class _Reader:
         return False
 
     def value(self, grid: Grid, layout: Layout, r: int, c: int, ind: Indicator,
-              factor: Decimal, role: str, unit: str, year: int) -> dict | None:
-        """Read one cell into a record (returned), a blank, or a problem (None)."""
-        loc = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
-               "column": layout.shown[c], "letter": letter(c)}
-        if self.formula(grid, r, c, layout.shown[c], unit=unit, year=year, key=ind.key):
+              factor: Decimal, role: str, unit: str, year: int) -> list | None:
+        """Read one cell into a record (returned), a blank, or a problem (None).
+
+        Records carry no ``source``: ``frames`` writes it for the whole column at once.
+        """
+        if (r, c) in grid.formulas and self.formula(grid, r, c, layout.shown[c], unit=unit,
+                                                    year=year, key=ind.key):
             return None  # not a blank: reported as what it is
         value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
-                            {**loc, "unit": unit, "year": year, "key": ind.key})
+                            lambda: {**self.loc(grid, layout, r, c), "unit": unit,
+                                     "year": year, "key": ind.key})
         if value is _BAD:
             return None
         if value is None:
             if role == "values":
                 self.records["blanks"].append({"unit": unit, "year": year, "key": ind.key,
-                                               **loc})
+                                               **self.loc(grid, layout, r, c)})
             return None
-        source = f"{grid.sheet}!{letter(c)}{r + 1}"
-        if self.multi:
-            source = f"{grid.file} {source}"
-        name = "value" if role == "values" else "target"
-        record = {"unit": unit, "year": year, "key": ind.key, name: value, "source": source,
-                  **loc}
+        # a list, not a dict (a third of the memory): _CELL_FIELDS, value or target 4th
+        record = [unit, year, ind.key, value, grid.file, grid.sheet, r + 1, layout.shown[c],
+                  letter(c)]
         self.records[role].append(record)
         return record
 
+    @staticmethod
+    def loc(grid: Grid, layout: Layout, r: int, c: int) -> dict:
+        return {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
+                "column": layout.shown[c], "letter": letter(c)}
+
     def number(self, raw: object, ind: Indicator, factor: Decimal, percent: bool,
-               where: dict) -> float | object | None:
-        """The cell's value in the indicator's unit; None if blank; _BAD after a problem."""
+               where: Callable[[], dict]) -> float | object | None:
+        """The cell's value in the indicator's unit; None if blank; _BAD after a problem.
+
+        ``where`` makes the problem's location, only when there is a problem.
+        """
+        if factor == 1 and not percent and ind.kind != "bool" and (
+                (type(raw) is int and abs(raw) < 1 << 53) or (type(raw) is float and math.isfinite(
+                    raw) and (raw.is_integer() or ind.kind not in ("count", "rank")))):
+            return float(raw)  # the common case, as read_number would read it
         if ind.kind == "bool":
             text = fold(text_of(raw))
             if is_placeholder(raw):
@@ -578,13 +590,13 @@ class _Reader:
             if text in ("是", "否"):
                 return 1.0 if text == "是" else 0.0
             self.findings.add("not_bool", "是否型指标只能填“是”或“否”", value=text_of(raw),
-                              expected="是 或 否", **where)
+                              expected="是 或 否", **where())
             return _BAD
         try:
             reading = read_number(raw, percent_format=percent)
         except CellError as exc:
             self.findings.add("non_numeric", exc.problem, value=text_of(raw),
-                              expected=f"{exc.expected}，计量单位“{ind.unit}”", **where)
+                              expected=f"{exc.expected}，计量单位“{ind.unit}”", **where())
             return _BAD
         if reading is None:
             return None
@@ -593,13 +605,13 @@ class _Reader:
             if own is None:
                 self.findings.add("unit_mismatch", f"数值后的计量单位“{reading.unit}”与指标的"
                                   f"计量单位“{ind.unit}”不一致", value=text_of(raw),
-                                  expected=f"以“{ind.unit}”计的数值", **where)
+                                  expected=f"以“{ind.unit}”计的数值", **where())
                 return _BAD
             factor = own
         number = reading.number * factor
         if ind.kind in ("count", "rank") and number != number.to_integral_value():
             self.findings.add("not_integer", "应为整数", value=text_of(raw),
-                              expected=f"整数（{ind.unit}）", **where)
+                              expected=f"整数（{ind.unit}）", **where())
             return _BAD
         return float(number)
 
@@ -612,7 +624,7 @@ class _Reader:
             if self.formula(grid, r, c, layout.shown[c], year=year, key=ind.key):
                 continue
             value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
-                                {**loc, "year": year, "key": ind.key})
+                                lambda loc=loc, key=ind.key: {**loc, "year": year, "key": key})
             if isinstance(value, float):
                 self.records["totals"].append({"unit": label, "year": year, "key": ind.key,
                                                "value": value, **loc})
@@ -688,7 +700,19 @@ class _Reader:
 
     def frames(self, paths: list[Path]) -> Workbook:
         def frame(name: str, columns: Iterable[str]) -> pd.DataFrame:
-            return pd.DataFrame(self.records[name], columns=list(columns))
+            columns = list(columns)
+            records = self.records.pop(name)  # freed as soon as its frame is built
+            if name in ("values", "targets"):
+                fields = [*_CELL_FIELDS[:3], columns[3], *_CELL_FIELDS[4:]]
+                out = pd.DataFrame(records, columns=fields).reindex(columns=columns)
+            else:
+                out = pd.DataFrame(records, columns=columns)
+            del records
+            if "source" in columns and not out.empty:  # 指标数据!F12 (file first if several)
+                place = zip(out["file"], out["sheet"], out["letter"], out["row"], strict=True)
+                out["source"] = [f"{f} {s}!{c}{r}" if self.multi else f"{s}!{c}{r}"
+                                 for f, s, c, r in place]
+            return out
 
         plain = {role: frame(role, [*spec.fields(), *LOC]) for role, spec in PLAIN.items()}
         # Each year's form carries the roster: a later file's row stands for the unit.
@@ -707,6 +731,16 @@ class _Reader:
 
 
 _BAD = object()
+# A value or target record (see ``_Reader.value``): its fields, the value's and row's place.
+_CELL_FIELDS = ["unit", "year", "key", "value", *LOC]
+_VALUE, _ROW = 3, 6
+
+
+def _row_cells(row: list[object], columns: dict[int, tuple[Indicator, Decimal]],
+               shown: list[str]) -> dict[str, tuple[str, str]]:
+    """A row's indicator cells: key → (the text as compared, 'F列“表头”')."""
+    return {ind.key: (fold(text_of(row[c] if c < len(row) else None)),
+                      f"{letter(c)}列“{shown[c]}”") for c, (ind, _) in columns.items()}
 
 
 def _also(ind: Indicator) -> tuple[str, ...]:
