@@ -15,9 +15,9 @@ refused in seconds, naming the file.
 Besides values, each grid keeps what the reader must not guess: which numbers are shown
 through a real percent format (``0.0%``, not ``0.0"%"``), which formula cells have no
 cached result (a script wrote the file, or it was saved without recalculation), which rows
-are hidden, and the merged ranges. An encrypted workbook (an OLE container holding an
-``EncryptedPackage``) is refused as needing its password, an old .xls renamed to .xlsx as
-such.
+are hidden, and the merged ranges. An encrypted workbook (an OLE compound file whose
+directory holds ``EncryptionInfo``/``EncryptedPackage``) is refused as needing its password,
+an old .xls renamed to .xlsx as such.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ MAX_XML = 32 * MB             # any other XML part (styles, workbook): parsed wh
 MAX_CELLS = 1_000_000         # cells parsed, strings and row slots kept, in one workbook
 MAX_ROWS = 20_000             # rows holding a value in one sheet (checks are per row)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 # Excel writes characters XML cannot hold as _xHHHH_; openpyxl leaves them escaped.
 _ESCAPED_CONTROL = re.compile(r"_x(00[01][0-9A-Fa-f])_")
 
@@ -59,13 +58,17 @@ def check_container(path: Path) -> None:
     with path.open("rb") as fh:
         head = fh.read(8)
     if head == OLE_MAGIC:
-        data = path.read_bytes()
-        if _ENCRYPTED in data:
-            raise DataError("工作簿设置了打开密码（已加密），无法读取", file=path.name,
-                            expected="在 Excel 中输入密码打开，于“文件—信息—保护工作簿—用密码进行"
-                            "加密”中删除密码并保存后再使用")
-        raise DataError("文件实际是旧版 .xls 格式（只是扩展名为 .xlsx）", file=path.name,
-                        expected="在 Excel 或 WPS 中“另存为” .xlsx 后再使用")
+        streams = ole_streams(path)
+        if streams is None:
+            raise DataError("无法打开工作簿（复合文档结构损坏），文件可能已损坏", file=path.name)
+        if {"EncryptionInfo", "EncryptedPackage"} & streams:
+            raise DataError("工作簿已加密（设置了打开密码或权限保护），需要密码才能打开，无法读取",
+                            file=path.name, expected=ENCRYPTED_HOW)
+        if {"Workbook", "Book"} & streams:
+            raise DataError("文件实际是旧版 .xls 格式（只是扩展名为 .xlsx）", file=path.name,
+                            expected="在 Excel 或 WPS 中“另存为” .xlsx 后再使用")
+        raise DataError("文件不是 .xlsx 工作簿（是其他旧版 Office 格式的文件）", file=path.name,
+                        expected="在 Excel 或 WPS 中打开数据表，“另存为” .xlsx 后再使用")
     if not zipfile.is_zipfile(path):
         raise DataError("无法打开工作簿（不是有效的 .xlsx 文件），文件可能已损坏或不是 .xlsx",
                         file=path.name)
@@ -75,6 +78,9 @@ def check_container(path: Path) -> None:
     except (zipfile.BadZipFile, OSError):
         raise DataError("无法打开工作簿（压缩结构损坏），文件可能已损坏或不是 .xlsx",
                         file=path.name) from None
+    if any(i.flag_bits & 0x1 for i in infos):  # zip-level encryption (not Excel's own)
+        raise DataError("工作簿的压缩包已加密，需要密码才能打开，无法读取", file=path.name,
+                        expected="用不带密码的方式重新保存为 .xlsx 后再使用")
     expected = "删去无关的工作表和内容后另存，或把数据分成几个文件"
     for info in infos:
         limit = _limit(info.filename)
@@ -86,6 +92,69 @@ def check_container(path: Path) -> None:
     if total > MAX_UNPACKED:
         raise DataError(f"工作簿过大：解压后共约{_size(total)}（上限{_size(MAX_UNPACKED)}），"
                         "无法安全读取", file=path.name, expected=expected)
+
+
+ENCRYPTED_HOW = ("在 Excel 中输入密码打开，于“文件—信息—保护工作簿—用密码进行加密”中清空密码并保存"
+                 "（WPS：“文件—文档加密—密码加密”中清空），再使用")
+_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
+_MAX_OLE_SECTORS = 1 << 16  # directory and FAT sectors followed at most
+
+
+def ole_streams(path: Path) -> set[str] | None:
+    """Names of the streams and storages in an OLE compound file ([MS-CFB]), or None when
+    its header, FAT or directory cannot be followed. Reads only those sectors.
+
+    An encrypted .xlsx (Excel, WPS, LibreOffice: a password to open, or rights
+    management) is such a file holding ``EncryptionInfo`` and ``EncryptedPackage``; an
+    old .xls holds ``Workbook`` (or ``Book``).
+    """
+    import struct
+
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(512)
+            if len(header) < 512 or header[:8] != OLE_MAGIC or header[28:30] != b"\xfe\xff":
+                return None
+            shift = struct.unpack_from("<H", header, 30)[0]
+            if shift not in (9, 12):
+                return None
+            size = 1 << shift
+            n_fat, first_dir, first_difat, n_difat = (struct.unpack_from("<I", header, o)[0]
+                                                      for o in (44, 48, 68, 72))
+
+            def sector(n: int) -> bytes:
+                fh.seek((n + 1) * size)
+                data = fh.read(size)
+                if len(data) < size:
+                    raise ValueError("short sector")
+                return data
+
+            fat_sectors = [n for n in struct.unpack_from("<109I", header, 76) if n < _END]
+            n, seen = first_difat, 0
+            while n < _END and seen < min(n_difat, _MAX_OLE_SECTORS):
+                ids = struct.unpack(f"<{size // 4}I", sector(n))
+                fat_sectors += [i for i in ids[:-1] if i < _END]
+                n, seen = ids[-1], seen + 1
+            fat_sectors = fat_sectors[:max(1, min(n_fat, _MAX_OLE_SECTORS))]
+            fat: list[int] = []
+            for n in fat_sectors:
+                fat += struct.unpack(f"<{size // 4}I", sector(n))
+            names: set[str] = set()
+            n, visited = first_dir, set()
+            while n < _END:
+                if n in visited or n >= len(fat) or len(visited) >= _MAX_OLE_SECTORS:
+                    return None
+                visited.add(n)
+                data = sector(n)
+                for off in range(0, size, 128):
+                    length = struct.unpack_from("<H", data, off + 64)[0]
+                    kind = data[off + 66]
+                    if kind in (1, 2, 5) and 2 <= length <= 64:
+                        names.add(data[off:off + length - 2].decode("utf-16-le", "replace"))
+                n = fat[n]
+            return names or None
+    except (OSError, ValueError, struct.error):
+        return None
 
 
 def _limit(name: str) -> int:
