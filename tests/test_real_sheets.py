@@ -564,6 +564,33 @@ def test_rows_reaching_the_last_column_are_bounded(root, tmp_path) -> None:
     assert seconds < SECONDS and peak < MEGABYTES, (seconds, peak)
 
 
+def test_values_over_all_files_are_bounded(monkeypatch, pack, grid, sample_path,
+                                           tmp_path) -> None:
+    """Each file has its own cell budget; the values of all files together have one too."""
+    from huibao.inputs import workbook
+
+    monkeypatch.setattr(workbook, "MAX_VALUES", 1500)  # the sample holds 1158 values
+    rows = _copy(grid)
+    for row in rows[HEADER + 1:]:
+        if isinstance(row[1], int):
+            row[1] += 10  # other years: new values, not duplicate rows
+    second = _csv(tmp_path, rows, "utf-8", name="第二份.csv")
+    with pytest.raises(DataError) as info:
+        read_workbook([sample_path, second], pack)
+    assert "第二份.csv" in str(info.value) and "数值超过" in str(info.value)
+
+
+def test_a_csv_of_200000_rows_is_refused_in_seconds(root, tmp_path) -> None:
+    path = tmp_path / "二十万行.csv"
+    with path.open("w", encoding="gb18030", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["单位", "年度", "注册志愿者（名）"])
+        writer.writerows([f"单位{i}", 2025, i] for i in range(200_000))
+    seconds, peak, out = _run(root, path)
+    assert "refused" in out and "二十万行.csv" in out and "2万行" in out, out
+    assert seconds < SECONDS and peak < MEGABYTES, (seconds, peak)
+
+
 # ---------------------------------------------------------------- 17. control characters
 
 

@@ -115,6 +115,9 @@ _YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _HEADER_UNIT = re.compile(
     r"^(?P<name>.+?)[(\[【〔](?:(?:计量)?单位[:]?)?(?P<unit>[^()\[\]【】〔〕]*)[)\]】〕]$")
 FORMULA_NO_VALUE = "公式没有计算结果：请在 Excel 中打开并保存"
+# Values and targets read from all files together: a full sheet of MAX_ROWS rows and 30
+# indicators, read and checked in seconds and a few hundred MB.
+MAX_VALUES = 600_000
 
 
 @dataclass
@@ -178,6 +181,7 @@ class _Reader:
         self.seen_rows: dict[tuple, tuple] = {}  # role, unit, year → its first row
         self.formulas_told: set[tuple[str, str, int, int]] = set()
         self.multi = False
+        self.count = 0  # values and targets read, against MAX_VALUES
         self.by_name: dict[str, Indicator] = {}
         self.by_header: dict[str, Indicator] = {}
         for ind in pack.indicators:
@@ -566,6 +570,11 @@ class _Reader:
         record = [unit, year, ind.key, value, grid.file, grid.sheet, r + 1, layout.shown[c],
                   letter(c)]
         self.records[role].append(record)
+        self.count += 1
+        if self.count > MAX_VALUES:  # over all files: each file has its own cell budget
+            raise DataError(f"数据文件中的数值超过{MAX_VALUES // 10000}万个，超出可处理的范围",
+                            file=grid.file, sheet=grid.sheet,
+                            expected="按年度或地区分批检查和生成，或删去不需要的数据")
         return record
 
     @staticmethod
