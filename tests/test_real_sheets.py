@@ -697,6 +697,14 @@ def test_control_characters_in_a_markdown_text_are_located(pack, sample_path,
     assert list(mine.body) == ["第一段接着写。", "第三段。"]
 
 
+def test_an_unreadable_word_text_is_a_located_problem(pack, sample_path, tmp_path) -> None:
+    broken = tmp_path / "示例县_2025.docx"
+    broken.write_bytes(b"PK\x03\x04 not really a Word document")
+    wb = read_workbook([sample_path, broken], pack)
+    [p] = [p for p in wb.findings.errors if p.rule == "text_file_unreadable"]
+    assert p.file == broken.name and "无法读取" in p.text()
+
+
 def test_a_line_break_between_digits_is_not_one_number(pack, grid, tmp_path) -> None:
     rows = _copy(grid)
     j = _col(rows, "注册志愿者")

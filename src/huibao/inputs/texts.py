@@ -64,7 +64,13 @@ def read_file(path: Path, findings: Findings) -> list[dict]:
                      file=path.name, value=path.name, expected="示例县_2025.md")
         return []
     unit, year = m["unit"], int(m["year"])
-    lines = _docx_lines(path) if path.suffix.lower() == ".docx" else _md_lines(path)
+    try:
+        lines = _docx_lines(path) if path.suffix.lower() == ".docx" else _md_lines(path)
+    except Exception as exc:  # python-docx raises several types for a file it cannot read
+        findings.add("text_file_unreadable", f"无法读取文字材料文件（{type(exc).__name__}），"
+                     "文件可能已损坏或不是 Word 文档", file=path.name, unit=unit, year=year,
+                     expected="在 Word 或 WPS 中打开并另存为 .docx，或改用 .md 文件")
+        return []
     out: list[dict] = []
     part: str | None = None
     title: str | None = None
