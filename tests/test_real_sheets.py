@@ -565,6 +565,29 @@ def test_rows_reaching_the_last_column_are_bounded(root, tmp_path) -> None:
     assert seconds < SECONDS and peak < MEGABYTES, (seconds, peak)
 
 
+def test_long_texts_count_by_their_length(root, tmp_path) -> None:
+    """2000 cells of 40000 characters (80 M characters; Excel holds at most 32767 in a
+    cell): the budget charges a text by its length, so this is refused in seconds."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "文字材料"
+    small = tmp_path / "small.xlsx"
+    wb.save(small)
+    text = b"w" * 40_000
+
+    def long(fh):
+        fh.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                 b'2006/main"><sheetData>')
+        for r in range(1, 2001):
+            rs = str(r).encode()
+            fh.write(b'<row r="' + rs + b'"><c r="E' + rs + b'" t="inlineStr"><is><t>' + text
+                     + b"</t></is></c></row>")
+        fh.write(b"</sheetData></worksheet>")
+    path = _replace_part(small, tmp_path / "长文.xlsx", "xl/worksheets/sheet1.xml", long)
+    seconds, peak, out = _run(root, path)
+    assert "refused" in out and "长文.xlsx" in out and "过大" in out, out
+    assert seconds < SECONDS and peak < MEGABYTES, (seconds, peak)
+
+
 def test_values_over_all_files_are_bounded(monkeypatch, pack, grid, sample_path,
                                            tmp_path) -> None:
     """Each file has its own cell budget; the values of all files together have one too."""

@@ -44,6 +44,7 @@ MAX_SHARED_STRINGS = 64 * MB  # held in memory whole, so kept smaller
 MAX_XML = 32 * MB             # any other XML part (styles, workbook): parsed whole
 MAX_CELLS = 1_000_000         # cells parsed, strings and row slots kept, in one workbook
 MAX_ROWS = 20_000             # rows holding a value in one sheet (checks are per row)
+TEXT_PER_CELL = 64            # characters of text that count as one more cell
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Excel writes characters XML cannot hold as _xHHHH_; openpyxl leaves them escaped.
 _ESCAPED_CONTROL = re.compile(r"_x(00[01][0-9A-Fa-f])_")
@@ -184,7 +185,8 @@ def is_percent_format(fmt: str | None) -> bool:
 
 
 class _Budget:
-    """Cells parsed, strings read and row slots kept, against MAX_CELLS for one workbook."""
+    """Cells parsed, strings read and row slots kept, against MAX_CELLS for one workbook;
+    a text counts as one cell more per TEXT_PER_CELL characters (64 M characters at most)."""
 
     def __init__(self, file: str) -> None:
         self.left = MAX_CELLS
@@ -279,7 +281,7 @@ def _shared_strings(reader: ExcelReader, budget: _Budget) -> list[str]:
             if runs:
                 text += "".join(r.findtext(_T) or "" for r in runs)
             out.append(text.replace("x005F_", ""))
-            budget.charge(1)
+            budget.charge(1 + len(text) // TEXT_PER_CELL)
             root.clear()  # nothing read is kept in the tree
     return out
 
@@ -374,6 +376,8 @@ def _sheet(reader: ExcelReader, title: str, target: str, strings: list[str], pat
                 if value is None or value == "":
                     continue
                 values[c] = value
+                if isinstance(value, str) and len(value) > TEXT_PER_CELL:
+                    budget.charge(len(value) // TEXT_PER_CELL)  # long texts cost their length
                 if isinstance(value, int | float) and not isinstance(value, bool) \
                         and percent_style(cell["style_id"]):
                     percent.add((r, c))
