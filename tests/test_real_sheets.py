@@ -466,6 +466,22 @@ def test_the_largest_sheet_still_read_is_read_and_checked_in_seconds(root, pack,
     assert seconds < 2 * SECONDS and peak < MEGABYTES, (seconds, peak)  # read and check
 
 
+def test_a_sheet_where_every_cell_is_wrong_is_read_and_checked_in_seconds(root,
+                                                                          tmp_path) -> None:
+    """MAX_ROWS - 10 rows whose every value is refused: ~100000 located problems."""
+    path = tmp_path / "全错.xlsx"
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("指标数据")
+    ws.append(["单位", "年度", "注册志愿者（名）", "集中整治行动（次）", "新命名文明单位（个）",
+               "创建资金投入（万元）", "创建知晓率（%）"])
+    for i in range(MAX_ROWS - 10):
+        ws.append([f"单位{i}", 2025, "约100", "abc", "-5", "几千", "0.5%以上"])
+    wb.save(path)
+    seconds, peak, out = _run(root, path, _CHECK)
+    assert "checked" in out, out
+    assert seconds < SECONDS and peak < MEGABYTES, (seconds, peak)
+
+
 def test_shared_strings_over_a_gigabyte_are_refused_before_parsing(root, shared,
                                                                    tmp_path) -> None:
     def inflate(fh):
