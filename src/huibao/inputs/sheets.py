@@ -346,7 +346,12 @@ def _notes(grid: Grid, start: int) -> set[int]:
     """
     notes: set[int] = set()
     for r in range(start, len(grid.cells)):
-        filled = [v for v in grid.row(r) if text_of(v)]
+        filled: list[object] = []
+        for v in grid.row(r):  # the first two filled cells are all that is looked at
+            if v is not None and text_of(v):
+                filled.append(v)
+                if len(filled) == 2:
+                    break
         if not filled:
             continue
         first = fold(text_of(filled[0]))

@@ -582,7 +582,8 @@ class _Reader:
                 out = pd.DataFrame(records, columns=columns)
             del records
             if "source" in columns and not out.empty:  # 指标数据!F12 (file first if several)
-                place = zip(out["file"], out["sheet"], out["letter"], out["row"], strict=True)
+                place = zip(*(out[k].tolist() for k in ("file", "sheet", "letter", "row")),
+                            strict=True)
                 out["source"] = [f"{f} {s}!{c}{r}" if self.multi else f"{s}!{c}{r}"
                                  for f, s, c, r in place]
             return out
