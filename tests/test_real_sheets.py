@@ -604,6 +604,18 @@ def test_long_texts_count_by_their_length(root, tmp_path) -> None:
     assert seconds < SECONDS and peak < MEGABYTES, (seconds, peak)
 
 
+def test_a_sheet_with_broken_xml_is_refused_naming_it(pack, sample_path, tmp_path) -> None:
+    part = _sheet_part(sample_path, "指标数据")
+    with zipfile.ZipFile(sample_path) as z:
+        xml = z.read(part)
+    path = _replace_part(sample_path, tmp_path / "截断.xlsx", part,
+                         lambda fh: fh.write(xml[:len(xml) // 2]))
+    with pytest.raises(DataError) as info:
+        read_workbook(path, pack)
+    assert "截断.xlsx" in str(info.value) and "指标数据" in str(info.value)
+    assert "损坏" in str(info.value)
+
+
 def test_values_over_all_files_are_bounded(monkeypatch, pack, grid, sample_path,
                                            tmp_path) -> None:
     """Each file has its own cell budget; the values of all files together have one too."""

@@ -8,9 +8,9 @@ CRC mismatch); the workbook is opened without openpyxl's sizing pass (which pars
 sheet that lacks a ``<dimension>``); shared strings are counted as they are read; sheets are
 parsed one row at a time, their empty cells and rows (``<c r="B7" s="3"/>``, what formatting
 a range leaves) dropped from the byte stream before XML parsing; and only cells that hold a
-value are kept. Every cell parsed and every slot of a row kept is charged to one budget per
-workbook: a sheet costs what it contains, not what it spans, and what is too large is
-refused in seconds, naming the file.
+value are kept. Every cell parsed, every slot of a row kept and every 64 characters of text
+are charged to one budget per workbook: a sheet costs what it contains, not what it spans,
+and what is too large is refused in seconds, naming the file.
 
 Besides values, each grid keeps what the reader must not guess: which numbers are shown
 through a real percent format (``0.0%``, not ``0.0"%"``), which formula cells have no
@@ -249,8 +249,17 @@ def read_xlsx(path: Path, grid_type: type) -> list:
         except Exception as exc:
             raise DataError(f"无法打开工作簿（{type(exc).__name__}），文件可能已损坏或不是 .xlsx",
                             file=path.name) from None
-        return [_sheet(reader, name, target, strings, path, grid_type, budget)
-                for name, target in sheets]
+        grids = []
+        for name, target in sheets:
+            try:
+                grids.append(_sheet(reader, name, target, strings, path, grid_type, budget))
+            except DataError:
+                raise
+            except Exception as exc:  # malformed XML, a CRC mismatch, an understated size
+                raise DataError(f"无法读取工作表（{type(exc).__name__}），文件可能已损坏",
+                                file=path.name, sheet=name,
+                                expected="在 Excel 或 WPS 中打开并另存为 .xlsx 后再使用") from None
+        return grids
     finally:
         reader.archive.close()
 
