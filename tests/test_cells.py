@@ -82,3 +82,15 @@ def test_encodings_are_detected_even_for_short_files(encoding) -> None:
     text = "单位,年度,注册志愿者（名）\r\n堃湖区,2025,1200\r\n"
     decoded, _ = decode(text.encode(encoding))
     assert decoded.lstrip("\ufeff") == text
+
+
+@pytest.mark.parametrize("raw", ["12\n345", "12\x0b345", "1,234\r\n5", "3\n.5"])
+def test_a_line_break_between_digits_is_refused(raw) -> None:
+    with pytest.raises(CellError, match="换行"):
+        read_number(raw)
+
+
+@pytest.mark.parametrize(("raw", "number"), [("1,234\n", "1234"), ("\n85", "85"),
+                                             ("85\n%", "85")])
+def test_a_line_break_beside_a_number_is_not_a_split(raw, number) -> None:
+    assert read_number(raw).number == Decimal(number)

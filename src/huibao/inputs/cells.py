@@ -82,6 +82,8 @@ def name_key(text: str) -> str:
 
 # Line breaks as pasted from Word (vertical tab, form feed) and typed (Alt+Enter).
 _BREAKS = re.compile(r"\s*[\n\r\x0b\x0c\x85\u2028\u2029]+\s*")
+# Digits on both sides of a line break: "12⏎34" is not 1234.
+_SPLIT_NUMBER = re.compile(r"\d[ \t]*[\n\r\x0b\x0c\x85\u2028\u2029]+\s*[\d.]")
 _ODD_BREAKS = re.compile(r"[\x0b\x0c\x85\u2028\u2029]")
 # Control characters no document can hold (Word refuses them).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -128,6 +130,8 @@ def read_number(raw: object, *, percent_format: bool = False) -> Reading | None:
             return None if math.isnan(raw) else _bad()
         number = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
         return Reading(number * 100, "%") if percent_format else Reading(number)
+    if _SPLIT_NUMBER.search(text_of(raw)):
+        raise CellError("数值中间有换行，无法确定是一个数还是几个数", "一个单元格只填一个数值")
     text = fold(text_of(raw))
     if text.lower() in PLACEHOLDERS:
         return None

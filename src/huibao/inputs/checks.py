@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from huibao import config
@@ -53,8 +54,30 @@ def validate(wb: Workbook, pack: Pack, *, levels: Mapping[str, int] | None = Non
     return out
 
 
-def _loc(row: pd.Series) -> dict:
+def _loc(row: Mapping) -> dict:
     return {k: (None if pd.isna(row[k]) else row[k]) for k in LOC if k in row}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts, for the few rows a check reports (``iterrows`` is slow)."""
+    return frame.to_dict("records")
+
+
+class _Cells:
+    """(unit, year, key) → the value's location, indexed on the first problem only."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.values = wb.values
+        self.index: dict[tuple, int] | None = None
+
+    def __getitem__(self, at: tuple) -> dict:
+        v = self.values
+        if self.index is None:
+            keys = zip(v["unit"], v["year"], v["key"], strict=True)
+            self.index = {}
+            for i, k in enumerate(keys):
+                self.index.setdefault(k, i)
+        return _loc(v.iloc[self.index[at]])
 
 
 def _num(ind: Indicator, value: float) -> str:
@@ -79,7 +102,7 @@ def refused_units(wb: Workbook) -> set[str]:
             and ((known and u not in known) or config.unit_name_problem(u) is not None)}
 
 
-def _bad_name(unit: str, row: pd.Series) -> Problem | None:
+def _bad_name(unit: str, row: Mapping) -> Problem | None:
     problem = config.unit_name_problem(unit)
     if problem is None:
         return None
@@ -91,12 +114,12 @@ def _bad_name(unit: str, row: pd.Series) -> Problem | None:
 def _units(wb: Workbook, pack: Pack) -> Iterator[Problem]:
     roster = wb.units
     dup = roster[roster.duplicated("unit", keep="first")]
-    for _, row in dup.iterrows():
-        yield Problem("duplicate_unit", f"单位“{config.printable(row.unit)}”在单位信息表中"
-                      "出现了不止一次", unit=row.unit, **_loc(row))
+    for row in _records(dup):
+        yield Problem("duplicate_unit", f"单位“{config.printable(row['unit'])}”在单位信息表中"
+                      "出现了不止一次", unit=row["unit"], **_loc(row))
     named = roster if not roster.empty else wb.rows
-    for _, row in named.drop_duplicates("unit").iterrows():
-        bad = _bad_name(row.unit, row)
+    for row in _records(named.drop_duplicates("unit")):
+        bad = _bad_name(row["unit"], row)
         if bad is not None:
             yield bad
     if roster.empty:
@@ -106,24 +129,22 @@ def _units(wb: Workbook, pack: Pack) -> Iterator[Problem]:
         return
     known = list(dict.fromkeys(roster["unit"]))
     seen: set[tuple] = set()
+    close_to: dict[str, str] = {}
+    listed = "、".join(known) if len(known) <= 30 else "、".join(known[:30]) + "等"
     for name in ("rows", "targets", "honours", "activities", "systems"):
         frame = getattr(wb, name)  # (values: the rows' cells, reported with their row)
-        for _, row in frame[~frame["unit"].isin(known)].iterrows():
-            key = (row.file, row.sheet, row.row)
+        for row in _records(frame[~frame["unit"].isin(known)]):
+            key = (row["file"], row["sheet"], row["row"])
             if key in seen:
                 continue
             seen.add(key)
-            close = difflib.get_close_matches(row.unit, known, n=1, cutoff=0.5)
-            hint = (f"单位信息表中的单位（最接近的是“{close[0]}”）" if close
-                    else f"单位信息表中的单位（{'、'.join(known)}）")
-            yield Problem("unknown_unit", f"单位“{config.printable(row.unit)}”不在单位信息表中",
-                          unit=row.unit,
-                          expected=hint, **_loc(row))
-
-
-def _with_ind(frame: pd.DataFrame, pack: Pack) -> Iterator[tuple[pd.Series, Indicator]]:
-    for _, row in frame.iterrows():
-        yield row, pack.by_key[row.key]
+            unit = row["unit"]
+            if unit not in close_to:  # once per name: difflib is slow on a long roster
+                close = difflib.get_close_matches(unit, known, n=1, cutoff=0.5)
+                close_to[unit] = (f"单位信息表中的单位（最接近的是“{close[0]}”）" if close
+                                  else f"单位信息表中的单位（{listed}）")
+            yield Problem("unknown_unit", f"单位“{config.printable(unit)}”不在单位信息表中",
+                          unit=unit, expected=close_to[unit], **_loc(row))
 
 
 def _peer_counts(wb: Workbook, levels: dict[str, int]) -> dict[tuple[int, int], int]:
@@ -137,29 +158,44 @@ def _peer_counts(wb: Workbook, levels: dict[str, int]) -> dict[tuple[int, int], 
 
 
 def _ranges(wb: Workbook, pack: Pack, levels: dict[str, int] | None = None) -> Iterator[Problem]:
-    """Values out of range; a rank beyond the number of units of its level that year."""
+    """Values out of range; a rank beyond the number of units of its level that year.
+
+    The tests are whole-column comparisons; only the rows they flag are visited.
+    """
     levels = levels or {}
+    v = wb.values
+    if v.empty:
+        return
     peers = _peer_counts(wb, levels)
-    for row, ind in _with_ind(wb.values, pack):
-        where = {"unit": row.unit, "year": row.year, "key": row.key, **_loc(row)}
-        v = row.value
-        n = peers.get((row.year, levels.get(row.unit, 0)), v)
-        if ind.kind == "rank" and v < 1:
-            yield Problem("negative", "排名应从1开始", value=fmt_number(v, 0),
+    kind = v["key"].map({i.key: i.kind for i in pack.indicators})
+    value = v["value"]
+    n = pd.Series([peers.get((y, levels.get(u, 0))) for u, y in
+                   zip(v["unit"], v["year"], strict=True)], index=v.index, dtype=float)
+    n = n.fillna(value)
+    rank, rate = kind == "rank", kind == "rate"
+    flagged = (rank & ((value < 1) | (value > n))) | (~rank & (kind != "bool") & (value < 0)) \
+        | (rate & ((value > 100) | ((value > 0) & (value < 1))))
+    for row, peers_n in zip(_records(v[flagged]), n[flagged], strict=True):
+        ind = pack.by_key[row["key"]]
+        where = {"unit": row["unit"], "year": row["year"], "key": row["key"], **_loc(row)}
+        val = row["value"]
+        if ind.kind == "rank" and val < 1:
+            yield Problem("negative", "排名应从1开始", value=fmt_number(val, 0),
                           expected="不小于1的整数", **where)
-        elif ind.kind == "rank" and v > n:
-            yield Problem("rank_over_peers", f"名次大于数据中{row.year}年的单位数（{n}个）",
-                          value=fmt_number(v, 0), expected=f"1到{n}之间的整数",
+        elif ind.kind == "rank" and val > peers_n:
+            count = int(peers_n)
+            yield Problem("rank_over_peers", f"名次大于数据中{row['year']}年的单位数（{count}个）",
+                          value=fmt_number(val, 0), expected=f"1到{count}之间的整数",
                           **where)
-        elif ind.kind != "bool" and v < 0:
-            yield Problem("negative", f"“{ind.name}”不能为负数", value=fmt_number(v, 2),
+        elif ind.kind != "bool" and val < 0:
+            yield Problem("negative", f"“{ind.name}”不能为负数", value=fmt_number(val, 2),
                           expected="不小于0的数值", **where)
-        elif ind.kind == "rate" and v > 100:
-            yield Problem("rate_over_100", "比率超过100%", value=fmt_number(v, 2),
+        elif ind.kind == "rate" and val > 100:
+            yield Problem("rate_over_100", "比率超过100%", value=fmt_number(val, 2),
                           expected="0到100之间的百分数（如 92.5 表示 92.5%）", **where)
-        elif ind.kind == "rate" and 0 < v < 1:
+        elif ind.kind == "rate" and 0 < val < 1:
             yield Problem("rate_fraction", "比率疑似以小数填写（0.85 应写作 85）",
-                          severity="warning", value=fmt_number(v, 3),
+                          severity="warning", value=fmt_number(val, 3),
                           expected="百分数的数值", **where)
 
 
@@ -168,33 +204,29 @@ def _wide(wb: Workbook) -> pd.DataFrame:
                                  aggfunc="first")
 
 
-def _cell(wb: Workbook, unit: str, year: int, key: str) -> pd.Series:
-    v = wb.values
-    return v[(v.unit == unit) & (v.year == year) & (v.key == key)].iloc[0]
-
-
 def _parts(wb: Workbook, pack: Pack) -> Iterator[Problem]:
     if wb.values.empty:
         return
     wide = _wide(wb)
+    cells = _Cells(wb)
     for ind in pack.indicators:
         parent = pack.by_key.get(ind.parent) if ind.parent else None
         if parent is None or ind.key not in wide or parent.key not in wide:
             continue
         both = wide[[ind.key, parent.key]].dropna()
         for (unit, year), row in both[both[ind.key] > both[parent.key]].iterrows():
-            cell = _cell(wb, unit, year, ind.key)
             yield Problem("part_exceeds_total",
                           f"“{ind.name}”（{_num(ind, row[ind.key])}）大于其总数“{parent.name}”"
                           f"（{_num(parent, row[parent.key])}）", unit=unit, year=year,
                           key=ind.key, value=fmt_number(row[ind.key], ind.decimals or 0),
-                          expected=f"不大于“{parent.name}”", **_loc(cell))
+                          expected=f"不大于“{parent.name}”", **cells[(unit, year, ind.key)])
 
 
 def _rates(wb: Workbook, pack: Pack) -> Iterator[Problem]:
     if wb.values.empty:
         return
     wide = _wide(wb)
+    cells = _Cells(wb)
     for ind in pack.indicators:
         d = ind.derive
         if d is None or not {ind.key, d.numerator, d.denominator} <= set(wide.columns):
@@ -215,52 +247,62 @@ def _rates(wb: Workbook, pack: Pack) -> Iterator[Problem]:
                               f"{fmt_number(expected, 2)}%不符", unit=unit, year=year,
                               key=ind.key, value=fmt_number(given, 2),
                               expected=f"约{fmt_number(expected, ind.decimals or 1)}",
-                              **_loc(_cell(wb, unit, year, ind.key)))
+                              **cells[(unit, year, ind.key)])
 
 
 def _totals(wb: Workbook, pack: Pack) -> Iterator[Problem]:
-    if wb.totals.empty:
+    if wb.totals.empty or wb.values.empty:
         return
-    rows = wb.values
-    for _, total in wb.totals.iterrows():
-        ind = pack.by_key[total.key]
+    by = ["file", "sheet", "year", "key"]
+    groups = wb.values.groupby(by)["value"].agg(["sum", "count"])
+    sums, counts = groups["sum"].to_dict(), groups["count"].to_dict()
+    listed = wb.rows.groupby(["file", "sheet", "year"]).size().to_dict()
+    for total in _records(wb.totals):
+        ind = pack.by_key[total["key"]]
         if ind.kind not in ADDITIVE or ind.is_derived:
             continue
-        same = rows[(rows.file == total.file) & (rows.sheet == total.sheet)
-                    & (rows.year == total.year) & (rows.key == total.key)]
-        listed = wb.rows[(wb.rows.file == total.file) & (wb.rows.sheet == total.sheet)
-                         & (wb.rows.year == total.year)]
-        if same.empty or len(same) < len(listed):
+        at = tuple(total[k] for k in by)
+        count = counts.get(at, 0)
+        if not count or count < listed.get(at[:3], 0):
             continue  # a unit left this cell blank: the sum is not comparable
-        expected = same["value"].sum()
-        if abs(total.value - expected) > 0.5 * 10 ** -(ind.decimals or 0) + 1e-6:
+        expected = sums[at]
+        decimals = ind.decimals or 0
+        if abs(total["value"] - expected) > 0.5 * 10 ** -decimals + 1e-6:
             yield Problem("total_mismatch",
-                          f"“{total.unit}”行与各单位之和不符（各单位合计"
-                          f"{fmt_number(expected, ind.decimals or 0)}）", year=total.year,
-                          key=total.key, value=fmt_number(total.value, ind.decimals or 0),
-                          expected=fmt_number(expected, ind.decimals or 0), **_loc(total))
+                          f"“{total['unit']}”行与各单位之和不符（各单位合计"
+                          f"{fmt_number(expected, decimals)}）", year=total["year"],
+                          key=total["key"], value=fmt_number(total["value"], decimals),
+                          expected=fmt_number(expected, decimals), **_loc(total))
 
 
 def _required(wb: Workbook, pack: Pack,
-              rolled: frozenset[tuple[str, int]] = frozenset()) -> Iterator[Problem]:
+              rolled: AbstractSet[tuple[str, int]] = frozenset()) -> Iterator[Problem]:
     """Required values missing; a parent's rolled-up ones (``rolled``) come from below."""
     required = [i for i in pack.collected if i.required]
-    blanks = wb.blanks.set_index(["unit", "year", "key"]) if not wb.blanks.empty else None
-    for _, row in wb.rows.iterrows():
-        from_below = (row.unit, int(row.year)) in rolled
+    if not required or wb.rows.empty:
+        return
+    blanks: dict[tuple, dict] = {}
+    for cell in _records(wb.blanks):
+        blanks.setdefault((cell["unit"], cell["year"], cell["key"]), cell)
+    columns = ["unit", "year", "keys", "file", "sheet", "row"]
+    for unit, year, keys, file, sheet, row in zip(*(wb.rows[c] for c in columns),
+                                                  strict=True):
+        from_below = (unit, int(year)) in rolled
         for ind in required:
             if from_below and ind.rollup_rule != "own":
                 continue
-            where = {"unit": row.unit, "year": int(row.year), "key": ind.key,
-                     "file": row.file, "sheet": row.sheet, "row": row.row}
-            if ind.key not in row["keys"]:
+            in_sheet = ind.key in keys
+            cell = blanks.get((unit, year, ind.key)) if in_sheet else None
+            if in_sheet and cell is None:
+                continue
+            where = {"unit": unit, "year": int(year), "key": ind.key, "file": file,
+                     "sheet": sheet, "row": row}
+            if not in_sheet:
                 yield Problem("missing_required", f"缺少必填指标“{ind.name}”（表中没有这一列）",
                               column=ind.header, expected="填写该指标", **where)
-            elif blanks is not None and (row.unit, row.year, ind.key) in blanks.index:
-                cell = blanks.loc[(row.unit, row.year, ind.key)]
-                cell = cell.iloc[0] if isinstance(cell, pd.DataFrame) else cell
+            else:
                 yield Problem("missing_required", f"必填指标“{ind.name}”未填写",
-                              column=cell.column, letter=cell.letter,
+                              column=cell["column"], letter=cell["letter"],
                               expected=f"以“{ind.unit}”计的数值", **where)
 
 
@@ -271,34 +313,33 @@ def _facts(wb: Workbook, pack: Pack) -> Iterator[Problem]:
               ("systems", "action", form.system_actions, "方式"))
     for name, field_, allowed, label in checks:
         frame = getattr(wb, name)
-        for _, row in frame.iterrows():
-            value = row[field_]
-            if value is None or pd.isna(value) or value in allowed:
-                continue
-            yield Problem(f"bad_{field_}", f"{label}不在可选范围内", unit=row.unit,
-                          year=None if pd.isna(row.year) else int(row.year), value=value,
-                          expected="、".join(allowed), **{**_loc(row), "column": label})
+        bad = frame[frame[field_].notna() & ~frame[field_].isin(list(allowed))]
+        for row in _records(bad):
+            yield Problem(f"bad_{field_}", f"{label}不在可选范围内", unit=row["unit"],
+                          year=None if pd.isna(row["year"]) else int(row["year"]),
+                          value=row[field_], expected="、".join(allowed),
+                          **{**_loc(row), "column": label})
 
 
 def _jumps(wb: Workbook, pack: Pack) -> Iterator[Problem]:
+    """Implausible changes from the year before: whole-column tests, flagged rows visited."""
     v = wb.values
     if v.empty:
         return
     prev = v[["unit", "year", "key", "value"]].assign(year=v["year"] + 1)
     both = v.merge(prev, on=["unit", "year", "key"], suffixes=("", "_prev"))
+    if both.empty:
+        return
     c = pack.checks
-    for _, row in both.iterrows():
-        ind = pack.by_key[row.key]
-        old, new = row.value_prev, row.value
-        if ind.kind == "rate":
-            jump = abs(new - old) > c.rate_jump_points
-        elif ind.kind in ADDITIVE:
-            ratio = new / old if old > 0 else float("inf") if new > 0 else 1.0
-            jump = (ratio >= c.jump_ratio or ratio <= 1 / c.jump_ratio) and \
-                abs(new - old) >= c.jump_min
-        else:
-            continue
-        if jump:
-            yield Problem("jump", f"较上年（{_num(ind, old)}）变化异常，请核实",
-                          severity="warning", unit=row.unit, year=int(row.year), key=row.key,
-                          value=fmt_number(new, ind.decimals or 0), **_loc(row))
+    kind = both["key"].map({i.key: i.kind for i in pack.indicators})
+    old, new = both["value_prev"], both["value"]
+    ratio = (new / old.where(old > 0)).where(old > 0, np.where(new > 0, np.inf, 1.0))
+    jump = ((kind == "rate") & ((new - old).abs() > c.rate_jump_points)) | (
+        kind.isin(ADDITIVE) & ((ratio >= c.jump_ratio) | (ratio <= 1 / c.jump_ratio))
+        & ((new - old).abs() >= c.jump_min))
+    for row in _records(both[jump]):
+        ind = pack.by_key[row["key"]]
+        yield Problem("jump", f"较上年（{_num(ind, row['value_prev'])}）变化异常，请核实",
+                      severity="warning", unit=row["unit"], year=int(row["year"]),
+                      key=row["key"], value=fmt_number(row["value"], ind.decimals or 0),
+                      **_loc(row))

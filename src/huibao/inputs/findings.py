@@ -8,12 +8,14 @@ letter, the value and what was expected. ``errors`` stop a unit's document; ``wa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from huibao.errors import locate
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Severity = Literal["error", "warning"]
 SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 
@@ -47,6 +49,15 @@ class Problem:
                  f"工作表“{self.sheet}”" if self.sheet else "",
                  f"第{self.row}行" if self.row is not None else "", column or ""]
         return "，".join(p for p in parts if p)
+
+    def __post_init__(self) -> None:
+        # What is shown (printed, logged, written into a document) never holds a control
+        # character: the one a problem is about is shown as 〈U+0001〉.
+        for name in ("message", "value", "expected"):
+            text = getattr(self, name)
+            if isinstance(text, str) and _CONTROL.search(text):
+                object.__setattr__(self, name, _CONTROL.sub(
+                    lambda m: f"〈U+{ord(m[0]):04X}〉", text))
 
     def text(self) -> str:
         """The whole message as one Chinese sentence."""

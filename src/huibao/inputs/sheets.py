@@ -30,9 +30,10 @@ from huibao.inputs.cells import (
     read_number,
     text_of,
 )
-from huibao.inputs.xlsx import MAX_CELLS, MAX_PART, MAX_ROWS, read_xlsx, too_many_rows
+from huibao.inputs.xlsx import MAX_CELLS, MAX_ROWS, read_xlsx, too_many_rows
 
 HEADER_SCAN_ROWS = 15
+MAX_CSV = 32 << 20  # a .csv is read and decoded whole
 # Words that head the column naming the unit (after folding: full-width brackets → ASCII).
 UNIT_HEADERS = frozenset({"单位", "单位名称", "填报单位", "县(市、区)", "县(区)", "县(市)",
                           "县市区", "地区", "区域", "镇(街道)", "乡镇(街道)", "网格"})
@@ -179,8 +180,8 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def _read_csv(path: Path) -> Grid:
     size = path.stat().st_size
-    if size > MAX_PART:
-        raise DataError(f"文件过大（约{size >> 20} MB，上限{MAX_PART >> 20} MB），无法安全读取",
+    if size > MAX_CSV:
+        raise DataError(f"文件过大（约{size >> 20} MB，上限{MAX_CSV >> 20} MB），无法安全读取",
                         file=path.name, expected="把数据分成几个文件")
     text, _ = decode(path.read_bytes())
     sample = text[:4096]
@@ -191,17 +192,21 @@ def _read_csv(path: Path) -> Grid:
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     rows: list[list[object]] = []
     filled = 0
-    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        cells: list[object] = [c if c.strip() else None for c in row]
-        while cells and cells[-1] is None:
-            cells.pop()  # trim to the used range
-        filled += len(cells)
-        if len(rows) > MAX_ROWS:
-            raise too_many_rows(path.name, path.stem)
-        if filled > MAX_CELLS:
-            raise DataError(f"文件过大：单元格超过{MAX_CELLS // 10000}万个，无法安全读取",
-                            file=path.name, expected="把数据分成几个文件")
-        rows.append(cells)
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            cells: list[object] = [c if c.strip() else None for c in row]
+            while cells and cells[-1] is None:
+                cells.pop()  # trim to the used range
+            filled += len(cells)
+            if len(rows) > MAX_ROWS:
+                raise too_many_rows(path.name, path.stem)
+            if filled > MAX_CELLS:
+                raise DataError(f"文件过大：单元格超过{MAX_CELLS // 10000}万个，无法安全读取",
+                                file=path.name, expected="把数据分成几个文件")
+            rows.append(cells)
+    except csv.Error as exc:  # a field over csv's size limit (an unclosed quote …)
+        raise DataError(f"无法读取 CSV 文件（第{len(rows) + 1}行附近：{exc}）", file=path.name,
+                        expected="检查是否有未配对的引号，或在 Excel 中另存为 CSV") from None
     while rows and not rows[-1]:
         rows.pop()
     return Grid(path.name, path.stem, rows)
@@ -341,7 +346,12 @@ def _notes(grid: Grid, start: int) -> set[int]:
     """
     notes: set[int] = set()
     for r in range(start, len(grid.cells)):
-        filled = [v for v in grid.row(r) if text_of(v)]
+        filled: list[object] = []
+        for v in grid.row(r):  # the first two filled cells are all that is looked at
+            if v is not None and text_of(v):
+                filled.append(v)
+                if len(filled) == 2:
+                    break
         if not filled:
             continue
         first = fold(text_of(filled[0]))

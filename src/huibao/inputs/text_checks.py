@@ -48,6 +48,7 @@ def check_texts(wb: Workbook, pack: Pack, *, strict: bool = False) -> Iterator[P
     years = {(u, int(y)) for u, y in zip(wb.rows["unit"], wb.rows["year"], strict=True)} \
         if not wb.rows.empty else set()
     valid = texts.parts(pack)
+    by_unit_year = _values(wb, set(frame["unit"]))
     for _, row in frame.iterrows():
         body_at = _where(row, row.get("column"), row.get("letter")
                          if pd.notna(row.get("letter")) else None)
@@ -81,21 +82,25 @@ def check_texts(wb: Workbook, pack: Pack, *, strict: bool = False) -> Iterator[P
         if len(body) > LONG:
             yield Problem("text_long", f"这一段有{len(body)}字，超过约{LONG}字",
                           severity="warning", expected="分成几段（每段一行）", **body_at)
-        yield from _numbers(wb, pack, row, body, body_at, strict)
+        if pd.notna(year):
+            values = by_unit_year.get((unit, int(year)), {})
+            yield from _numbers(pack, values, body, body_at, strict)
 
 
-def _values(wb: Workbook, unit: str, year: int) -> dict[str, pd.Series]:
+def _values(wb: Workbook, units: set[str]) -> dict[tuple[str, int], dict[str, tuple]]:
+    """(unit, year) → key → the value's row (``value``, ``source``) for ``units``, once."""
+    out: dict[tuple[str, int], dict[str, tuple]] = {}
     v = wb.values
-    mine = v[(v["unit"] == unit) & (v["year"] == year)]
-    return {r.key: r for r in mine.itertuples()}
+    for r in v[v["unit"].isin(units)].itertuples():
+        out.setdefault((r.unit, int(r.year)), {}).setdefault(r.key, r)
+    return out
 
 
-def _numbers(wb: Workbook, pack: Pack, row: pd.Series, body: str, at: dict,
+def _numbers(pack: Pack, values: dict[str, tuple], body: str, at: dict,
              strict: bool) -> Iterator[Problem]:
     """Numbers stated for an indicator that disagree with the workbook (see module doc)."""
-    if pd.isna(row.get("year")):
+    if not values:
         return
-    values = _values(wb, row["unit"], int(row["year"]))
     names = sorted(((n, ind) for ind in pack.indicators for n in (ind.name, *ind.aliases)
                     if n and ind.key in values), key=lambda x: -len(x[0]))
     for sentence in _SENTENCE.findall(body):

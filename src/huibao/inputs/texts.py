@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from huibao.inputs.cells import control_char, has_odd_break, one_line
 from huibao.inputs.findings import Findings
 from huibao.packs.schema import Pack
 
@@ -63,11 +64,29 @@ def read_file(path: Path, findings: Findings) -> list[dict]:
                      file=path.name, value=path.name, expected="示例县_2025.md")
         return []
     unit, year = m["unit"], int(m["year"])
-    lines = _docx_lines(path) if path.suffix.lower() == ".docx" else _md_lines(path)
+    try:
+        lines = _docx_lines(path) if path.suffix.lower() == ".docx" else _md_lines(path)
+    except Exception as exc:  # python-docx raises several types for a file it cannot read
+        findings.add("text_file_unreadable", f"无法读取文字材料文件（{type(exc).__name__}），"
+                     "文件可能已损坏或不是 Word 文档", file=path.name, unit=unit, year=year,
+                     expected="在 Word 或 WPS 中打开并另存为 .docx，或改用 .md 文件")
+        return []
     out: list[dict] = []
     part: str | None = None
     title: str | None = None
     for number, level, text in lines:
+        where = {"file": path.name, "row": number, "unit": unit, "year": year}
+        bad = control_char(text)
+        if bad:  # Word cannot hold it: refused here, located, never passed to the writer
+            findings.add("control_char",
+                         f"含有不可见的控制字符（{bad}），无法写入文档，这一段未读取",
+                         value=text.replace("\x00", "")[:30], expected="删去该字符后重新输入",
+                         **where)
+            continue
+        if has_odd_break(text):
+            text = one_line(text)
+            findings.add("line_break", "含有从 Word 粘贴带入的换行符，已合并为一行",
+                         severity="warning", value=text[:30], **where)
         if level == 1:
             part, title = text, None
         elif level == 2:
@@ -106,7 +125,8 @@ def _md_lines(path: Path) -> list[tuple[int, int, str]]:
             out.append((start, 0, "".join(s.strip() for s in para)))
             para.clear()
 
-    for i, line in enumerate(text.splitlines(), 1):
+    # lines as an editor numbers them: a vertical tab or form feed is not a new line
+    for i, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
         heading = re.match(r"^(#{1,6})\s+(.*)$", line.strip())
         if heading:
             flush()

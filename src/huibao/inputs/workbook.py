@@ -9,7 +9,8 @@ Reading never stops at the first bad cell: each problem becomes a located
 Only a file that cannot be opened at all raises ``DataError``. ``validate`` then adds the
 checks that need whole tables (units, parts and totals, rates, jumps, required values).
 Derived indicators are computed by ``metrics``; when a sheet also gives them, ``validate``
-checks them against their parts.
+checks them against their parts. Units of measure, the value of a number cell and rates
+typed as fractions are ``measures``'.
 """
 
 from __future__ import annotations
@@ -37,11 +38,17 @@ from huibao.inputs.cells import (
     one_line,
     read_number,
     read_year,
-    scale,
-    split_unit,
     text_of,
 )
 from huibao.inputs.findings import Findings
+from huibao.inputs.measures import (
+    BAD,
+    cell_value,
+    column_factor,
+    is_bare,
+    rate_column,
+    unit_lines_usable,
+)
 from huibao.inputs.sheets import (
     Grid,
     Layout,
@@ -52,7 +59,6 @@ from huibao.inputs.sheets import (
     read_grids,
     strip_unit,
 )
-from huibao.numbers import fmt_number
 from huibao.packs.schema import Indicator, Pack
 
 SHEET_UNITS = "单位信息"
@@ -115,6 +121,9 @@ _YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _HEADER_UNIT = re.compile(
     r"^(?P<name>.+?)[(\[【〔](?:(?:计量)?单位[:]?)?(?P<unit>[^()\[\]【】〔〕]*)[)\]】〕]$")
 FORMULA_NO_VALUE = "公式没有计算结果：请在 Excel 中打开并保存"
+# Values and targets read from all files together: a full sheet of MAX_ROWS rows and 30
+# indicators, read and checked in seconds and a few hundred MB.
+MAX_VALUES = 600_000
 
 
 @dataclass
@@ -173,11 +182,12 @@ class _Reader:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self.findings = Findings()
-        self.records: dict[str, list[dict]] = {k: [] for k in (
+        self.records: dict[str, list] = {k: [] for k in (
             "values", "targets", "totals", "rows", "blanks", *PLAIN)}
-        self.seen_rows: dict[tuple, tuple[str, dict[str, tuple[str, str]], bool]] = {}
+        self.seen_rows: dict[tuple, tuple] = {}  # role, unit, year → its first row
         self.formulas_told: set[tuple[str, str, int, int]] = set()
         self.multi = False
+        self.count = 0  # values and targets read, against MAX_VALUES
         self.by_name: dict[str, Indicator] = {}
         self.by_header: dict[str, Indicator] = {}
         for ind in pack.indicators:
@@ -287,7 +297,7 @@ class _Reader:
                 role: str) -> dict[int, tuple[Indicator, Decimal]]:
         out: dict[int, tuple[Indicator, Decimal]] = {}
         used: dict[str, int] = {}
-        if not self.unit_lines_usable(grid, layout):
+        if not unit_lines_usable(self.findings, grid, layout, self.known_units):
             return out
         for c, options in enumerate(layout.names):
             if c in (layout.unit_col, year_col) or not options:
@@ -305,7 +315,7 @@ class _Reader:
                 self.findings.add("duplicate_column", f"指标“{ind.name}”有两列（另一列在"
                                   f"{letter(used[ind.key])}列）", **where)
                 continue
-            factor = self.column_factor(ind, written, layout, c, where)
+            factor = column_factor(self.findings, ind, written, layout, c, where)
             if factor is None:
                 continue
             if role == "targets" and ind.kind == "bool":
@@ -313,65 +323,6 @@ class _Reader:
             used[ind.key] = c
             out[c] = (ind, factor)
         return out
-
-    def unit_lines_usable(self, grid: Grid, layout: Layout) -> bool:
-        """False (and a problem) when the table's 单位 lines cannot be applied with certainty."""
-        lines = layout.unit_lines
-        where = {"file": grid.file, "sheet": grid.sheet}
-        odd = [u for u in lines if not is_unit(u, self.known_units)]
-        if odd:
-            self.findings.add("unit_line", f"表格的单位说明“单位：{odd[0]}”列出了多个计量单位或"
-                              "无法识别，不能确定各列的计量单位", row=lines[odd[0]] + 1,
-                              expected="在各列表头中分别注明计量单位，如“创建资金投入（万元）”",
-                              **where)
-            return False
-        if len({split_unit(u) for u in lines}) > 1:
-            listed = "、".join(f"第{r + 1}行“{u}”" for u, r in lines.items())
-            self.findings.add("unit_conflict", f"表格有两处不同的单位说明（{listed}），无法确定"
-                              "计量单位", row=min(lines.values()) + 1,
-                              expected="只保留一处单位说明，或在各列表头中注明计量单位", **where)
-            return False
-        return True
-
-    def column_factor(self, ind: Indicator, written: str | None, layout: Layout, c: int,
-                      where: dict) -> Decimal | None:
-        """Factor from the column's unit of measure to the indicator's; None after a problem.
-
-        Every place a unit can be written is read: the header （万元）, a row of units under
-        the header, the table's 单位：万元 line. Two that disagree refuse the column.
-        """
-        stated = []  # (unit, how it is called in a message, Excel row)
-        if written is not None:
-            stated.append((written, "表头", where["row"]))
-        if layout.unit_of(c):
-            stated.append((layout.unit_of(c), "表头下的计量单位行", layout.unit_row + 1))
-        factor: Decimal | None = None
-        first = None
-        for unit, said, row in stated:
-            found = scale(unit, ind.unit, _also(ind))
-            if found is None:
-                self.findings.add("unit_mismatch", f"{said}的计量单位“{unit}”与指标的"
-                                  f"计量单位“{ind.unit}”不一致，无法换算",
-                                  expected=f"以“{ind.unit}”计", **{**where, "row": row})
-                return None
-            if factor is not None and found != factor:
-                self.findings.add("unit_conflict", f"{first[1]}写明计量单位“{first[0]}”，"
-                                  f"{said}却写明“{unit}”，无法确定计量单位",
-                                  expected="两处写明同一计量单位", **{**where, "row": row})
-                return None
-            factor, first = found, (unit, said)
-        line = layout.unit_line
-        if line:
-            found = scale(line, ind.unit, _also(ind))
-            if found is not None and factor is not None and found != factor:
-                self.findings.add("unit_conflict", f"{first[1]}写明计量单位“{first[0]}”，与表格的"
-                                  f"单位说明“单位：{line}”（第{layout.unit_line_row + 1}行）"
-                                  "不一致，无法确定计量单位", expected="两处写明同一计量单位",
-                                  **where)
-                return None
-            if factor is None and found is not None:
-                factor = found
-        return Decimal(1) if factor is None else factor
 
     def default_year(self, grid: Grid, layout: Layout, path: Path) -> int | None:
         if layout.title_year:
@@ -390,7 +341,7 @@ class _Reader:
             self.findings.add("no_year", "缺少“年度”列，表名和文件名中也没有年份，无法确定数据年度",
                               file=grid.file, sheet=grid.sheet, row=layout.first + 1)
             return
-        rates: dict[int, list[tuple[dict, bool]]] = {}
+        rates: dict[int, list[tuple[list, bool]]] = {}
         for r in range(layout.last + 1, len(grid.cells)):
             unit = self.row_unit(grid, layout, r)
             if unit is None:
@@ -429,53 +380,12 @@ class _Reader:
             for c, (ind, factor) in columns.items():
                 record = self.value(grid, layout, r, c, ind, factor, role, unit, year)
                 if record is not None and ind.kind == "rate":
-                    rates.setdefault(c, []).append((record, self.bare(grid, r, c)))
+                    rates.setdefault(c, []).append((record, is_bare(grid, r, c)))
+        refused: set[int] = set()
         for c, cells in rates.items():
-            self.rate_column(grid, layout, c, columns[c][0], role, cells)
-
-    @staticmethod
-    def bare(grid: Grid, r: int, c: int) -> bool:
-        """A plain number: no % typed after it and no percent format."""
-        if (r, c) in grid.percent:
-            return False
-        try:
-            reading = read_number(grid.raw(r, c))
-        except CellError:
-            return False
-        return reading is not None and reading.unit is None
-
-    def rate_column(self, grid: Grid, layout: Layout, c: int, ind: Indicator, role: str,
-                    cells: list[tuple[dict, bool]]) -> None:
-        """Rates typed as fractions (0.959 for 95.9 %): convert a whole column, or refuse.
-
-        Converted only when certain: every value of the column is a plain number between
-        0 and 1 (a lower-is-better rate, where 0.5 % is plausible, is never converted).
-        Fractions beside percentages in one column are refused cell by cell.
-        """
-        name = "value" if role == "values" else "target"
-        fractions = [rec for rec, bare in cells if bare and 0 < rec[name] < 1]
-        if not fractions or ind.higher_is_better is False:
-            return
-        where = {"file": grid.file, "sheet": grid.sheet, "column": layout.shown[c],
-                 "letter": letter(c), "key": ind.key}
-        if all(bare and 0 <= rec[name] <= 1 for rec, bare in cells):
-            example = fractions[0][name]
-            for rec, _ in cells:
-                rec[name] = float(Decimal(repr(rec[name])) * 100)
-            shown = format(Decimal(repr(example)).normalize(), "f")
-            as_pct = format((Decimal(repr(example)) * 100).normalize(), "f")
-            self.findings.add("rate_converted", f"“{ind.name}”整列以小数填写（如{shown}），已按"
-                              f"百分数换算（{shown} → {as_pct}%），请核实", severity="warning",
-                              row=layout.first + 1, value=f"共{len(cells)}个单元格",
-                              expected="百分数的数值（如 95.9 表示 95.9%）", **where)
-            return
-        refused = {id(rec) for rec in fractions}
-        self.records[role] = [x for x in self.records[role] if id(x) not in refused]
-        for rec in fractions:
-            self.findings.add("rate_fraction", "比率疑似以小数填写，而同列其他单元格按百分数填写，"
-                              "无法确定其含义", value=fmt_number(rec[name], 4),
-                              expected="百分数的数值（如 95.9 表示 95.9%）", row=rec["row"],
-                              unit=rec["unit"], year=rec["year"], **where)
+            refused |= rate_column(self.findings, grid, layout, c, columns[c][0], cells)
+        if refused:
+            self.records[role] = [x for x in self.records[role] if id(x) not in refused]
 
     def row_unit(self, grid: Grid, layout: Layout, r: int) -> str | None:
         """The row's unit name; None to skip the row (blank, note, no unit name)."""
@@ -518,14 +428,14 @@ class _Reader:
         """
         key = (role, unit, year)
         r = base["row"] - 1
-        here = f"文件 {base['file']} 工作表“{base['sheet']}”第{base['row']}行"
-        cells = {ind.key: (fold(text_of(grid.raw(r, c))), f"{letter(c)}列“{layout.shown[c]}”")
-                 for c, (ind, _) in columns.items()}
         hidden = r in grid.hidden
-        if key not in self.seen_rows:
-            self.seen_rows[key] = (here, cells, hidden)
+        if key not in self.seen_rows:  # kept as found: the row's cells are compared only
+            self.seen_rows[key] = (base, grid.row(r), columns, layout.shown, hidden)
             return True
-        before, before_cells, before_hidden = self.seen_rows[key]
+        cells = _row_cells(grid.row(r), columns, layout.shown)
+        first, first_row, first_columns, first_shown, before_hidden = self.seen_rows[key]
+        before = f"文件 {first['file']} 工作表“{first['sheet']}”第{first['row']}行"
+        before_cells = _row_cells(first_row, first_columns, first_shown)
         differ = [(k, cells[k][1]) for k in cells
                   if k in before_cells and before_cells[k][0] != cells[k][0]]
         notes = []
@@ -548,64 +458,39 @@ class _Reader:
         return False
 
     def value(self, grid: Grid, layout: Layout, r: int, c: int, ind: Indicator,
-              factor: Decimal, role: str, unit: str, year: int) -> dict | None:
-        """Read one cell into a record (returned), a blank, or a problem (None)."""
-        loc = {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
-               "column": layout.shown[c], "letter": letter(c)}
-        if self.formula(grid, r, c, layout.shown[c], unit=unit, year=year, key=ind.key):
+              factor: Decimal, role: str, unit: str, year: int) -> list | None:
+        """Read one cell into a record (returned), a blank, or a problem (None).
+
+        Records carry no ``source``: ``frames`` writes it for the whole column at once.
+        """
+        if (r, c) in grid.formulas and self.formula(grid, r, c, layout.shown[c], unit=unit,
+                                                    year=year, key=ind.key):
             return None  # not a blank: reported as what it is
-        value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
-                            {**loc, "unit": unit, "year": year, "key": ind.key})
-        if value is _BAD:
+        value = cell_value(self.findings, grid.raw(r, c), ind, factor, (r, c) in grid.percent,
+                            lambda: {**self.loc(grid, layout, r, c), "unit": unit,
+                                     "year": year, "key": ind.key})
+        if value is BAD:
             return None
         if value is None:
             if role == "values":
                 self.records["blanks"].append({"unit": unit, "year": year, "key": ind.key,
-                                               **loc})
+                                               **self.loc(grid, layout, r, c)})
             return None
-        source = f"{grid.sheet}!{letter(c)}{r + 1}"
-        if self.multi:
-            source = f"{grid.file} {source}"
-        name = "value" if role == "values" else "target"
-        record = {"unit": unit, "year": year, "key": ind.key, name: value, "source": source,
-                  **loc}
+        # a list, not a dict (a third of the memory): _CELL_FIELDS, value or target 4th
+        record = [unit, year, ind.key, value, grid.file, grid.sheet, r + 1, layout.shown[c],
+                  letter(c)]
         self.records[role].append(record)
+        self.count += 1
+        if self.count > MAX_VALUES:  # over all files: each file has its own cell budget
+            raise DataError(f"数据文件中的数值超过{MAX_VALUES // 10000}万个，超出可处理的范围",
+                            file=grid.file, sheet=grid.sheet,
+                            expected="按年度或地区分批检查和生成，或删去不需要的数据")
         return record
 
-    def number(self, raw: object, ind: Indicator, factor: Decimal, percent: bool,
-               where: dict) -> float | object | None:
-        """The cell's value in the indicator's unit; None if blank; _BAD after a problem."""
-        if ind.kind == "bool":
-            text = fold(text_of(raw))
-            if is_placeholder(raw):
-                return None
-            if text in ("是", "否"):
-                return 1.0 if text == "是" else 0.0
-            self.findings.add("not_bool", "是否型指标只能填“是”或“否”", value=text_of(raw),
-                              expected="是 或 否", **where)
-            return _BAD
-        try:
-            reading = read_number(raw, percent_format=percent)
-        except CellError as exc:
-            self.findings.add("non_numeric", exc.problem, value=text_of(raw),
-                              expected=f"{exc.expected}，计量单位“{ind.unit}”", **where)
-            return _BAD
-        if reading is None:
-            return None
-        if reading.unit is not None:
-            own = scale(reading.unit, ind.unit, _also(ind))
-            if own is None:
-                self.findings.add("unit_mismatch", f"数值后的计量单位“{reading.unit}”与指标的"
-                                  f"计量单位“{ind.unit}”不一致", value=text_of(raw),
-                                  expected=f"以“{ind.unit}”计的数值", **where)
-                return _BAD
-            factor = own
-        number = reading.number * factor
-        if ind.kind in ("count", "rank") and number != number.to_integral_value():
-            self.findings.add("not_integer", "应为整数", value=text_of(raw),
-                              expected=f"整数（{ind.unit}）", **where)
-            return _BAD
-        return float(number)
+    @staticmethod
+    def loc(grid: Grid, layout: Layout, r: int, c: int) -> dict:
+        return {"file": grid.file, "sheet": grid.sheet, "row": r + 1,
+                "column": layout.shown[c], "letter": letter(c)}
 
     def total_row(self, grid: Grid, layout: Layout, r: int, year: int | None,
                   columns: dict[int, tuple[Indicator, Decimal]]) -> None:
@@ -615,8 +500,8 @@ class _Reader:
                    "column": layout.shown[c], "letter": letter(c)}
             if self.formula(grid, r, c, layout.shown[c], year=year, key=ind.key):
                 continue
-            value = self.number(grid.raw(r, c), ind, factor, (r, c) in grid.percent,
-                                {**loc, "year": year, "key": ind.key})
+            value = cell_value(self.findings, grid.raw(r, c), ind, factor, (r, c) in grid.percent,
+                                lambda loc=loc, key=ind.key: {**loc, "year": year, "key": key})
             if isinstance(value, float):
                 self.records["totals"].append({"unit": label, "year": year, "key": ind.key,
                                                "value": value, **loc})
@@ -692,7 +577,20 @@ class _Reader:
 
     def frames(self, paths: list[Path]) -> Workbook:
         def frame(name: str, columns: Iterable[str]) -> pd.DataFrame:
-            return pd.DataFrame(self.records[name], columns=list(columns))
+            columns = list(columns)
+            records = self.records.pop(name)  # freed as soon as its frame is built
+            if name in ("values", "targets"):
+                fields = [*_CELL_FIELDS[:3], columns[3], *_CELL_FIELDS[4:]]
+                out = pd.DataFrame(records, columns=fields).reindex(columns=columns)
+            else:
+                out = pd.DataFrame(records, columns=columns)
+            del records
+            if "source" in columns and not out.empty:  # 指标数据!F12 (file first if several)
+                place = zip(*(out[k].tolist() for k in ("file", "sheet", "letter", "row")),
+                            strict=True)
+                out["source"] = [f"{f} {s}!{c}{r}" if self.multi else f"{s}!{c}{r}"
+                                 for f, s, c, r in place]
+            return out
 
         plain = {role: frame(role, [*spec.fields(), *LOC]) for role, spec in PLAIN.items()}
         # Each year's form carries the roster: a later file's row stands for the unit.
@@ -710,11 +608,15 @@ class _Reader:
             findings=self.findings, **plain)
 
 
-_BAD = object()
+# A value or target record (see ``_Reader.value``): its fields (measures.VALUE, ROW).
+_CELL_FIELDS = ["unit", "year", "key", "value", *LOC]
 
 
-def _also(ind: Indicator) -> tuple[str, ...]:
-    return (ind.measure_word,) if ind.measure_word else ()
+def _row_cells(row: list[object], columns: dict[int, tuple[Indicator, Decimal]],
+               shown: list[str]) -> dict[str, tuple[str, str]]:
+    """A row's indicator cells: key → (the text as compared, 'F列“表头”')."""
+    return {ind.key: (fold(text_of(row[c] if c < len(row) else None)),
+                      f"{letter(c)}列“{shown[c]}”") for c, (ind, _) in columns.items()}
 
 
 def is_blank_grid(grid: Grid) -> bool:
