@@ -213,6 +213,10 @@ def check(
     allow_missing: Annotated[bool, typer.Option(
         "--allow-missing", help="必填项缺失只作为警告（生成时显示为【待填】）")] = False,
     strict: Strict = False,
+    limit: Annotated[int, typer.Option(
+        "--limit", help="同一工作表的同类问题最多列出几个（0：全部）")] = 20,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="把全部问题写入 CSV 文件（可用 Excel 打开）", show_default=False)] = None,
     debug: Debug = False,
 ) -> None:
     """检查数据文件，一次列出全部问题（不生成文档）。
@@ -229,7 +233,7 @@ def check(
     except HuibaoError as exc:
         _fail(exc, debug)
         return
-    data_commands.print_report(result, out)
+    data_commands.print_report(result, out, limit=max(0, limit), report=report)
     raise typer.Exit(Exit.FAILED if result.findings.errors else Exit.OK)
 
 

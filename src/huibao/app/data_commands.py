@@ -73,7 +73,37 @@ def _order(p: Problem) -> tuple:
     return (p.severity != "error", p.file or "", p.sheet or "", p.row or 0, len(letter), letter)
 
 
-def print_report(result: CheckResult, console: Console) -> None:
+LIMIT = 20   # problems shown per kind (rule) and sheet; the rest are counted
+
+
+def _cells(p: Problem, several: bool) -> list[str]:
+    column = f"{p.letter}列 {p.column}" if p.letter else (p.column or "")
+    return [SEVERITY_LABEL[p.severity], *([p.file or ""] if several else []), p.sheet or "",
+            "" if p.row is None else str(p.row), column,
+            " ".join(x for x in (p.unit, f"{p.year}年" if p.year else "") if x),
+            "" if p.value is None else str(p.value), p.message, p.expected or ""]
+
+
+def write_problems(result: CheckResult, path: Path) -> Path:
+    """Every problem as a CSV table Excel opens (UTF-8 with BOM), whatever ``LIMIT`` is."""
+    import csv
+    import io
+
+    from huibao.render import files
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["级别", "文件", "工作表", "行", "列", "单位", "当前值", "问题", "应为"])
+    for p in sorted(result.findings, key=_order):
+        writer.writerow(_cells(p, True))
+    text = buffer.getvalue()
+    return files.write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8-sig"))
+
+
+def print_report(result: CheckResult, console: Console, limit: int = LIMIT,
+                 report: Path | None = None) -> None:
+    """The problems as a table; at most ``limit`` of each kind per sheet (0: all), the rest
+    counted, and all of them in ``report`` (CSV) when given."""
     wb = result.workbook
     n_units = wb.rows["unit"].nunique()
     years = sorted({int(y) for y in wb.rows["year"]})
@@ -90,15 +120,27 @@ def print_report(result: CheckResult, console: Console) -> None:
     for name in ("级别", *(["文件"] if several else []), "工作表", "行", "列", "单位", "当前值",
                  "问题", "应为"):
         table.add_column(name, overflow="fold", no_wrap=name in ("级别", "行"))
+    shown: dict[tuple, int] = {}
+    hidden: dict[tuple, int] = {}
     for p in sorted(result.findings, key=_order):
+        kind = (p.severity, p.file, p.sheet, p.rule)
+        if limit and shown.get(kind, 0) >= limit:
+            hidden[kind] = hidden.get(kind, 0) + 1
+            continue
+        shown[kind] = shown.get(kind, 0) + 1
         style = "red" if p.severity == "error" else "yellow"
-        column = f"{p.letter}列 {p.column}" if p.letter else (p.column or "")
-        table.add_row(f"[{style}]{SEVERITY_LABEL[p.severity]}[/]",
-                      *([p.file or ""] if several else []), p.sheet or "",
-                      "" if p.row is None else str(p.row), column,
-                      " ".join(x for x in (p.unit, f"{p.year}年" if p.year else "") if x),
-                      "" if p.value is None else str(p.value), p.message, p.expected or "")
+        cells = _cells(p, several)
+        table.add_row(f"[{style}]{cells[0]}[/]", *cells[1:])
     console.print(table)
+    if hidden:
+        more = sum(hidden.values())
+        where = f"全部问题已写入 {report}" if report else "加 --report 文件名.csv 可列出全部问题"
+        console.print(f"同一工作表的同类问题各只列出前 {limit} 个，"
+                      f"另有 {more} 个未列出（{where}）。")
+    if report:
+        write_problems(result, report)
+        if not hidden:
+            console.print(f"全部问题已写入 {report}。")
     tail = "请修改后重新检查。" if errors else "警告不影响生成，但请核实。"
     console.print(f"共 {len(errors)} 个错误、{len(warnings)} 个警告。{tail}")
 
