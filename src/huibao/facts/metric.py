@@ -91,8 +91,11 @@ def metrics_for(facts: pd.DataFrame, pack: Pack, unit: str, year: int,
     missing: the facts hold rows with values only, and a unit's own target must not turn
     into the pack's default (or into none) because this year's figure is not in yet.
     """
-    rows = facts[(facts["unit"] == unit) & (facts["year"] == year)].set_index("key")
-    prev_year = facts[(facts["unit"] == unit) & (facts["year"] == year - 1)].set_index("key")
+    mine_rows = facts[facts["unit"] == unit]
+    # Plain dicts by key: a row looked up as a Series costs more than the rest together.
+    rows = {r["key"]: r for r in mine_rows[mine_rows["year"] == year].to_dict("records")}
+    prev_year = {r["key"]: r["value"] for r in
+                 mine_rows[mine_rows["year"] == year - 1][["key", "value"]].to_dict("records")}
     own: dict[str, float] = {}
     if targets is not None and not targets.empty:
         mine = targets[(targets["unit"] == unit) & (targets["year"] == year)]
@@ -100,13 +103,13 @@ def metrics_for(facts: pd.DataFrame, pack: Pack, unit: str, year: int,
                if not is_missing(t)}
     out: dict[str, Metric] = {}
     for ind in pack.indicators:
-        if ind.key not in rows.index:
-            prev = prev_year["value"].get(ind.key) if ind.key in prev_year.index else None
+        if ind.key not in rows:
+            prev = prev_year.get(ind.key)
             target = own.get(ind.key, ind.target)
             out[ind.key] = Metric(ind, None, prev=_num(prev, ind.kind), target=target,
                                   relation=_relation(ind) if target is not None else None)
             continue
-        r = rows.loc[ind.key]
+        r = rows[ind.key]
         met = None if pd.isna(r["met"]) else bool(r["met"])
         out[ind.key] = Metric(
             ind,
