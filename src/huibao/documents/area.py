@@ -500,6 +500,12 @@ class AreaSubject:
     def own_texts(self) -> list[str]:
         return []   # the area's words are its template's; units speak in their own documents
 
+    def numbers(self) -> dict[str, dict]:
+        return {}   # an analyst's edits of the area's figures are not checked for staleness
+
+    def fallbacks(self) -> list[str]:
+        return []
+
     def exhibits(self, folder: Path, only: set[str]) -> dict[str, Block | None]:
         return build_exhibits(self.r, self.year, folder, self.context()["standings"],
                               self.helpers, only=only)

@@ -108,16 +108,14 @@ class Draft:
         if not edits.edited(target, None):   # none there, or exactly as generated
             return None, {}
         writer = word.build_writer(doc, load_profile(config.layout_profile_path(root=self.root)))
-        numbers = getattr(self.subject, "numbers", None)
         report = edits.outlook(target, writer.docx, dict(writer.identities),
-                               numbers() if numbers else None)
+                               self.subject.numbers())
         return report, writer.block_of
 
     def fallbacks(self) -> list[str]:
         """The parts where the unit supplied no 文字材料 and generic wording was used
         (what to ask the unit for); call after ``build``."""
-        own = self.subject.context().get("own") if hasattr(self.subject, "context") else None
-        return list(dict.fromkeys(own.fallbacks)) if own is not None else []
+        return self.subject.fallbacks()
 
     def write(self, doc: Document) -> Path:
         """Write ``doc`` as ``output_dir/<document>.docx`` in the office's layout profile,
@@ -131,15 +129,15 @@ class Draft:
         profile = load_profile(config.layout_profile_path(root=self.root))
         # The figures the document may quote, for the generation record beside it: a later
         # run lists those that went stale in the analyst's kept paragraphs.
-        numbers = getattr(self.subject, "numbers", None)
+        numbers = self.subject.numbers()
         target = self.output_dir / f"{self.kind.document}.docx"
         self.note = None
         if not target.exists():
             return word.write_docx(doc, target, profile,
-                                   numbers=numbers() if numbers else None)
+                                   numbers=numbers)
         fresh = target.with_name(f".{target.stem}.生成中.docx")
         try:
-            word.write_docx(doc, fresh, profile, numbers=numbers() if numbers else None)
+            word.write_docx(doc, fresh, profile, numbers=numbers)
             settled = edits.settle(fresh, target)
         finally:
             fresh.unlink(missing_ok=True)

@@ -285,6 +285,10 @@ class UnitSubject:
     def headline(self) -> str:
         return headline(self.inputs, self.name, self.year)
 
+    def fallbacks(self) -> list[str]:
+        """The parts the unit supplied no 文字材料 for (after the text is rendered)."""
+        return list(dict.fromkeys(self.context()["own"].fallbacks))
+
 
 class UnitScope:
     """Units: every unit of 单位信息 with data for the year, each its own documents."""
