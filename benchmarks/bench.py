@@ -428,7 +428,8 @@ def write_results(rows: list[Row], info: dict[str, str], args: argparse.Namespac
   单位，每个进程每个工作簿只读一次，直接调用库生成 .docx、图和生成记录；没有 notebook、papermill
   和执行记录。
 - Dask：本脚本启动的 LocalCluster，每核一个单线程 worker；worker 通过项目包取得项目
-  （不共享文件夹）。它的 CPU 和峰值内存只含发起运行的进程树，不含 worker（worker 是本脚本的子进程）。
+  （不共享文件夹）。它的 CPU 和峰值内存只含发起运行的进程树，不含 worker（worker 是本脚本的
+  子进程）。
 - 再次运行：同一命令不加 `--force`，所有文档都未变化而跳过。
 - 峰值内存：进程树 PSS 之和（共享页按使用进程数分摊），每 0.1 秒采样一次。
 - 每个文档（秒）= 用时中位数 ÷ 单位×文档；每个文档 CPU（秒）= 进程树 CPU 时间（用户+系统）的中位数
