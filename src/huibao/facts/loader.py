@@ -55,13 +55,16 @@ class Inputs:
         return self.tree.levels.get(unit, 0)
 
 
-def check_workbook(wb: Workbook, pack: Pack) -> tuple[Findings, hierarchy.RollUp]:
+def check_workbook(wb: Workbook, pack: Pack, refused: set[str] | None = None
+                   ) -> tuple[Findings, hierarchy.RollUp]:
     """Every problem of ``wb`` (reading, table checks, hierarchy) and its roll-up.
 
     The checks see every row; the roll-up only those of units not refused whole
-    (``checks.refused_units``), whose rows feed no other unit's numbers.
+    (``refused``, by default ``checks.refused_units``), whose rows feed no other unit's
+    numbers.
     """
-    rolled = hierarchy.roll_up_workbook(without_units(wb, refused_units(wb)), pack)
+    refused = refused_units(wb) if refused is None else refused
+    rolled = hierarchy.roll_up_workbook(without_units(wb, refused), pack)
     findings = validate(wb, pack, levels=rolled.tree.levels, rolled=rolled.rolled)
     findings.extend(rolled.problems)
     return findings, rolled
@@ -84,8 +87,8 @@ def read_inputs(campaign: str, data_path: str | Path | list, root: Path | None =
     root = root or config.project_root()
     pack = load_pack(campaign, config.templates_dir(root))
     wb = read_workbook(data_path, pack, root)
-    findings, rolled = check_workbook(wb, pack)
     refused = refused_units(wb)
+    findings, rolled = check_workbook(wb, pack, refused)
     if rolled.values.empty:
         facts = pd.DataFrame(columns=FACT_COLUMNS)
     else:
@@ -129,10 +132,15 @@ def load_inputs(campaign: str, data_path: str | Path | list, root: Path | None =
         _cache.move_to_end(key)
         return pickle.loads(kept[1])
     inputs = read_inputs(campaign, data_path, root)
-    _cache[key] = (now, pickle.dumps(inputs))
+    _keep(key, now, pickle.dumps(inputs))
+    return inputs
+
+
+def _keep(key: str, stamp: tuple, blob: bytes) -> None:
+    _cache[key] = (stamp, blob)
+    _cache.move_to_end(key)
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
-    return inputs
 
 
 def clear_cache() -> None:
@@ -177,9 +185,5 @@ def prime(shot: Snapshot) -> bool:
         return False
     if [s[1:] for s in now] != [s[1:] for s in shot.stamp]:   # sizes and times, in order
         return False
-    key = _key(shot.campaign, shot.data_path, root)
-    _cache[key] = (now, shot.blob)
-    _cache.move_to_end(key)
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    _keep(_key(shot.campaign, shot.data_path, root), now, shot.blob)
     return True

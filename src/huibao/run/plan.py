@@ -12,6 +12,7 @@ with the merged parameters (``notebook_params``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,16 +211,6 @@ def _refusing(p) -> bool:   # a finding that refuses a unit's rows whole
         p.rule == "control_char" and p.message.startswith("单位名称"))
 
 
-@dataclass(frozen=True)
-class _Plan:
-    warnings: tuple[str, ...]
-    data: str                     # fingerprint of what the unit's documents read
-    peer_group: object = None
-    members: tuple[str, ...] = ()
-    settings: object = None
-    templates: tuple[Path, ...] = ()
-
-
 class _Reading:
     """What the planner needs of one data path's workbook(s) for one scope: computed from
     the inputs, or, for units, taken from the plan cache while the files are unchanged."""
@@ -252,12 +243,13 @@ class _Reading:
                                                     self.planner.root)
         return list(self.entry["targets"])
 
-    def plan(self, unit: str) -> _Plan:
+    def plan(self, unit: str) -> kinds.Planned:
+        """The unit's ``Planned``, its ``data`` already fingerprinted."""
         kept = None if self.entry is None else self.entry["units"].get(unit)
         if isinstance(kept, dict):
             if kept.get("refusal") is not None:
                 raise HuibaoError(str(kept["refusal"]))
-            return _Plan(tuple(kept["warnings"]), kept["data"], kept["peer_group"])
+            return kinds.Planned(tuple(kept["warnings"]), kept["data"], kept["peer_group"])
         p = self.planner
         inputs = self.inputs()   # a file that cannot be read now: nothing is kept
         try:
@@ -267,8 +259,7 @@ class _Reading:
             if self.entry is not None:
                 self.entry["units"][unit] = {"refusal": str(exc)}
             raise
-        made = _Plan(planned.warnings, fingerprint.digest(planned.data), planned.peer_group,
-                     planned.members, planned.settings, planned.templates)
+        made = dataclasses.replace(planned, data=fingerprint.digest(planned.data))
         cacheable = not (planned.members or planned.settings or planned.templates)
         if self.entry is not None and cacheable:
             self.entry["units"][unit] = {"warnings": list(made.warnings), "data": made.data,
