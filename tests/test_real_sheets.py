@@ -482,15 +482,18 @@ def test_a_sheet_where_every_cell_is_wrong_is_read_and_checked_in_seconds(root,
     assert seconds < SECONDS and peak < MEGABYTES, (seconds, peak)
 
 
+def _inflated_sst(fh) -> None:
+    """Shared strings of 1.1 GB unpacked, a few MB packed."""
+    fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+    chunk = b"<si><t>" + b"x" * (1 << 20) + b"</t></si>"
+    for _ in range(1100):
+        fh.write(chunk)
+    fh.write(b"</sst>")
+
+
 def test_shared_strings_over_a_gigabyte_are_refused_before_parsing(root, shared,
                                                                    tmp_path) -> None:
-    def inflate(fh):
-        fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
-        chunk = b"<si><t>" + b"x" * (1 << 20) + b"</t></si>"
-        for _ in range(1100):  # 1.1 GB unpacked, a few MB packed
-            fh.write(chunk)
-        fh.write(b"</sst>")
-    bomb = _replace_part(shared, tmp_path / "炸弹.xlsx", "xl/sharedStrings.xml", inflate)
+    bomb = _replace_part(shared, tmp_path / "炸弹.xlsx", "xl/sharedStrings.xml", _inflated_sst)
     assert bomb.stat().st_size < 8 << 20
     seconds, peak, out = _run(root, bomb)
     assert "refused" in out and "炸弹.xlsx" in out and "过大" in out and "1.1 GB" in out, out
@@ -500,13 +503,7 @@ def test_shared_strings_over_a_gigabyte_are_refused_before_parsing(root, shared,
 def test_shared_strings_whose_size_is_understated_cannot_inflate(root, shared,
                                                                  tmp_path) -> None:
     """The directory claims 1 MB; the data would inflate to 1.1 GB: read up to 1 MB only."""
-    def inflate(fh):
-        fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
-        chunk = b"<si><t>" + b"x" * (1 << 20) + b"</t></si>"
-        for _ in range(1100):
-            fh.write(chunk)
-        fh.write(b"</sst>")
-    bomb = _replace_part(shared, tmp_path / "谎报.xlsx", "xl/sharedStrings.xml", inflate)
+    bomb = _replace_part(shared, tmp_path / "谎报.xlsx", "xl/sharedStrings.xml", _inflated_sst)
     data = bytearray(bomb.read_bytes())
     at = data.find(b"PK\x01\x02")  # the central directory's entries
     while at >= 0:

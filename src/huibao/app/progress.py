@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from huibao.render import edits
 from huibao.run.batch import BatchResult, Reporter, UnitResult
 from huibao.run.manifest import Status
 
@@ -27,14 +28,6 @@ STYLES = {Status.OK: "green", Status.UNCHANGED: "dim", Status.FAILED: "bold red"
           Status.BAD_DATA: "bold red", Status.TIMEOUT: "bold red",
           Status.INTERRUPTED: "yellow", Status.MERGED: "cyan", Status.BESIDE: "yellow",
           Status.OPEN: "bold red"}
-
-
-def edit_counts(edits: dict) -> str:
-    """保留修改 2 段、新增 1 段、删除 1 段，冲突 1 处，数字待核对 1 处."""
-    parts = [f"保留修改 {edits.get('edited', 0)} 段", f"新增 {edits.get('added', 0)} 段",
-             f"删除 {edits.get('deleted', 0)} 段"]
-    text = "、".join(parts) + f"，冲突 {edits.get('conflicts', 0)} 处"
-    return text + f"，数字待核对 {edits.get('stale', 0)} 处"
 
 
 class ConsoleReporter(Reporter):
@@ -112,7 +105,7 @@ def print_summary(result: BatchResult, console: Console,
         else:
             shown = short(r.docx) if r.docx else ""
             if r.status is Status.MERGED and r.edits:
-                shown += "\n" + edit_counts(r.edits)
+                shown += "\n" + edits.edit_counts(r.edits)
             elif r.message:
                 shown += "\n" + r.message
         table.add_row(r.unit, r.document, f"[{STYLES[r.status]}]{r.status.value}[/]",

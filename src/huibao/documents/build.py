@@ -143,10 +143,7 @@ class Draft:
             fresh.unlink(missing_ok=True)
             merge.record_path(fresh).unlink(missing_ok=True)
         if settled.report is not None:
-            c = settled.report.counts()
-            self.note = (f"已合并人工修改：保留修改 {c['edited']} 段、新增 {c['added']} 段、"
-                         f"删除 {c['deleted']} 段，冲突 {c['conflicts']} 处，"
-                         f"数字待核对 {c['stale']} 处")
+            self.note = "已合并人工修改：" + edits.edit_counts(settled.report.counts())
             if settled.review is not None:
                 self.note += f"；核对清单见 {settled.review.name}"
         else:

@@ -77,6 +77,14 @@ class Settled:
         return out
 
 
+def edit_counts(counts: dict) -> str:
+    """保留修改 2 段、新增 1 段、删除 1 段，冲突 1 处，数字待核对 1 处 (``Report.counts``)."""
+    parts = [f"保留修改 {counts.get('edited', 0)} 段", f"新增 {counts.get('added', 0)} 段",
+             f"删除 {counts.get('deleted', 0)} 段"]
+    text = "、".join(parts) + f"，冲突 {counts.get('conflicts', 0)} 处"
+    return text + f"，数字待核对 {counts.get('stale', 0)} 处"
+
+
 def owner_file(docx: Path) -> Path | None:
     """The lock file an editor keeps beside an open document, if there is one.
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import json
 import os
 import secrets
 import signal
@@ -48,7 +47,7 @@ from huibao.run import fingerprint, pools, staging
 from huibao.run.lock import BatchLock
 from huibao.run.manifest import NAME as MANIFEST
 from huibao.run.manifest import Manifest, RunState, Status, entry_key
-from huibao.run.plan import Job, Planner, Refusal, check_unit_name
+from huibao.run.plan import Job, Planner, Refusal, check_unit_name, data_key
 from huibao.run.plancache import PlanCache
 from huibao.run.task import DEFAULT_ISOLATION, ISOLATIONS, Outcome, UnitTask
 
@@ -434,8 +433,7 @@ class _Batch:
                  # None removes it: a pooled worker may carry a stale value
                  reproducible.ENV: os.environ.get(reproducible.ENV)},
             isolation=self.isolation,
-            inputs=self.snapshots.get(json.dumps(job.parameters.get("data_path"),
-                                                 ensure_ascii=False, default=str)))
+            inputs=self.snapshots.get(data_key(job.parameters.get("data_path"))))
 
     def _outcome(self, pool: pools.Pool, future: Future, task: UnitTask, job: Job,
                  start: float) -> Outcome:

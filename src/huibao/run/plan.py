@@ -61,6 +61,11 @@ class Refusal:
     message: str
 
 
+def data_key(data_path: object) -> str:
+    """The key a batch files a ``data_path``'s reading under (planner, snapshots, bundle)."""
+    return json.dumps(data_path, ensure_ascii=False, default=str)
+
+
 def check_unit_name(unit: str) -> str:
     """``unit`` if it can name an output folder (``config.unit_name_problem``)."""
     return config.check_unit_name(unit)
@@ -171,7 +176,7 @@ class Planner:
 
     def inputs(self, data_path: object) -> tuple[loader.Inputs, str]:
         """The workbook(s) at ``data_path``, read once per batch, and a key for caching."""
-        key = json.dumps(data_path, ensure_ascii=False, default=str)
+        key = data_key(data_path)
         if key not in self._loaded:
             try:
                 self._loaded[key] = loader.load_inputs(self.campaign, data_path, self.root)
@@ -217,7 +222,7 @@ class _Reading:
 
     def __init__(self, planner: Planner, scope: str, data_path: object) -> None:
         self.planner, self.scope, self.data_path = planner, scope, data_path
-        self.data_key = json.dumps(data_path, ensure_ascii=False, default=str)
+        self.data_key = data_key(data_path)
         self.sc = kinds.scope(scope)
         self.entry: dict | None = None
         if scope == kinds.UNIT:   # the area's settings live in files the key does not name

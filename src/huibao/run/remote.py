@@ -26,6 +26,7 @@ from pathlib import Path
 
 from huibao.errors import HuibaoError
 from huibao.inputs.workbook import expand
+from huibao.run.plan import data_key
 from huibao.run.task import Outcome, UnitTask
 from huibao.run.task import execute as execute_here
 
@@ -174,6 +175,6 @@ def data_paths(jobs: list) -> list[object]:
     for job in jobs:
         value = job.parameters.get("data_path")
         if value is not None:
-            seen.setdefault(json.dumps(value, ensure_ascii=False, default=str), value)
+            seen.setdefault(data_key(value), value)
     return list(seen.values())
 
