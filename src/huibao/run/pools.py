@@ -11,6 +11,7 @@ address is given.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -175,7 +176,10 @@ class DaskPool:
     def submit(self, task: UnitTask) -> Future:
         from huibao.run import remote
 
-        return self.executor.submit(remote.execute, task, self._bundle)
+        # Without the planner's reading: it names this machine's folders (the pack's, say),
+        # and would travel with every task; a worker reads the bundle's copy once instead.
+        return self.executor.submit(remote.execute, dataclasses.replace(task, inputs=None),
+                                    self._bundle)
 
     def collect(self, future: Future, task: UnitTask) -> Outcome:
         from huibao.run import remote

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import json
 import multiprocessing
 import os
 import shutil
@@ -30,7 +29,7 @@ from huibao.run.plan import data_key
 from huibao.run.task import Outcome, UnitTask
 from huibao.run.task import execute as execute_here
 
-INDEX = ".huibao-bundle.json"   # in the zip: each file's modification time (ns)
+INDEX = ".huibao-bundle"   # in the zip, written last: an unpacked copy is complete
 FOLDER = "huibao-bundles"      # under the worker's temporary folder
 
 
@@ -61,7 +60,6 @@ def make(root: Path, campaign: str, data_paths: list[object]) -> Bundle:
     """
     root = Path(root).resolve()
     buffer = io.BytesIO()
-    times: dict[str, int] = {}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for path in _files(root, campaign, data_paths):
             try:
@@ -70,8 +68,7 @@ def make(root: Path, campaign: str, data_paths: list[object]) -> Bundle:
                 raise HuibaoError(f"使用 Dask 集群（--scheduler）时，数据文件须在项目目录 {root} "
                                   f"之内：{path}") from None
             zf.write(path, name)
-            times[name] = path.stat().st_mtime_ns
-        zf.writestr(INDEX, json.dumps(times, ensure_ascii=False, sort_keys=True))
+        zf.writestr(INDEX, "")
     blob = buffer.getvalue()
     return Bundle(hashlib.sha256(blob).hexdigest(), blob)
 
@@ -86,15 +83,12 @@ def unpack(bundle: Bundle, base: Path | None = None) -> Path:
     work = Path(tempfile.mkdtemp(prefix=".unpack-", dir=base))
     try:
         with zipfile.ZipFile(io.BytesIO(bundle.blob)) as zf:
-            times = json.loads(zf.read(INDEX))
             for name in zf.namelist():
                 dest = (work / name).resolve()
                 if not dest.is_relative_to(work.resolve()):   # never outside the folder
                     raise HuibaoError(f"项目包中的路径无效：{name}")
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(zf.read(name))
-            for name, ns in times.items():
-                os.utime(work / name, ns=(ns, ns))
         try:
             os.rename(work, target)
         except OSError:   # another task of this worker unpacked it meanwhile
@@ -115,10 +109,7 @@ def execute(task: UnitTask, bundle: Bundle) -> tuple[Outcome, dict[str, bytes]]:
         here = dataclasses.replace(
             task, root=str(project), staging=str(staging / "out"),
             notebook=str(project / Path(task.notebook).relative_to(task.root)),
-            env={**task.env, "HUIBAO_HOME": str(project), "HUIBAO_OUTPUT_DIR": str(outputs)},
-            # The planner's reading names its machine's folders (the pack's, say): the
-            # worker reads the bundle's copy itself, once per workbook and process.
-            inputs=None)
+            env={**task.env, "HUIBAO_HOME": str(project), "HUIBAO_OUTPUT_DIR": str(outputs)})
         Path(here.staging).mkdir()
         outcome = _run(here)
         made = Path(here.staging)
