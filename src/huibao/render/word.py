@@ -101,12 +101,15 @@ class Writer:
 
     # -- identities -----------------------------------------------------------------
 
+    def next_name(self, kind: str) -> str:
+        """The section's next identity of ``kind`` (``hb_3f2a1c_p2``)."""
+        n = self._ordinals[(self.section, kind)] = self._ordinals.get((self.section, kind), 0) + 1
+        return f"{self.section}_{kind[0]}{n}"
+
     def identify(self, element, kind: str, name: str | None = None) -> str:
         """Bookmark ``element`` with a stable name: ``name``, or the section's next ``kind``."""
         if name is None:
-            n = self._ordinals[(self.section, kind)] = self._ordinals.get(
-                (self.section, kind), 0) + 1
-            name = f"{self.section}_{kind[0]}{n}"
+            name = self.next_name(kind)
         identity.mark(element, name, len(self.identities))
         self.identities.append((name, kind))
         if self.block is not None:
@@ -396,9 +399,7 @@ class Writer:
                 raise HuibaoError(f"表格“{tab.caption}”第{i}行有{len(row)}列，而表头有{ncols}列。")
         self.tables += 1
         t = p.tables
-        n = self._ordinals[(self.section, "table")] = self._ordinals.get(
-            (self.section, "table"), 0) + 1
-        name = f"{self.section}_t{n}"
+        name = self.next_name("table")   # its caption and notes are named after it
         caption = f"{t.caption_prefix}{self.tables}{t.caption_separator}{tab.caption}"
         cap = self.para("Caption", caption, e.table_caption, keep_next=True)
         self.identify(cap._p, "caption", f"{name}_c")
