@@ -153,11 +153,22 @@ def edited(target: Path, previous_sha: str | None) -> bool:
     return sha != previous_sha
 
 
+def _merge_parts(target: Path):
+    """The analyst's document and the record it was generated from, and why it cannot be
+    merged (None when it can: it reads as Word, has a record, and still carries block
+    identities)."""
+    mine = _open(target)
+    base = merge.read_record(merge.record_path(target))
+    why = ("无法作为 Word 文档读取" if mine is None else
+           "缺少上次的生成记录" if base is None else
+           "不含本工具的段落标识（可能是另建的文件）" if not base["blocks"]
+           or not identity.has_identities(mine.element.body) else None)
+    return mine, base, why
+
+
 def mergeable(target: Path) -> bool:
     """An edited document that can be merged: it still carries block identities."""
-    doc = _open(target)
-    return doc is not None and identity.has_identities(doc.element.body) \
-        and merge.read_record(merge.record_path(target)) is not None
+    return _merge_parts(target)[2] is None
 
 
 def settle(new_docx: Path, target: Path, *, previous_sha: str | None = None,
@@ -178,16 +189,12 @@ def settle(new_docx: Path, target: Path, *, previous_sha: str | None = None,
         done.backup = backup
         done.message = f"已按 --discard-edits 重新生成，原文件备份为 {backup.name}"
         return done
-    mine = _open(target)
-    base = merge.read_record(merge.record_path(target))
-    if mine is None or base is None or not identity.has_identities(mine.element.body) \
-            or not base["blocks"]:
+    mine, base, why = _merge_parts(target)
+    if why is not None:
         beside = beside_path(target)
         if beside.exists() and edited(beside, None):
             _backup(beside, now)
         done = _place(new_docx, beside, "beside")
-        why = ("无法作为 Word 文档读取" if mine is None else
-               "缺少上次的生成记录" if base is None else "不含本工具的段落标识（可能是另建的文件）")
         done.message = (f"{target.name} {why}，未合并、未改动；新生成的文档另存为 {beside.name}")
         return done
     theirs = python_docx.Document(str(new_docx))
@@ -228,10 +235,8 @@ def outlook(target: Path, theirs, kinds: dict[str, str],
     that is not merged (no identities or record: the new one goes beside it)."""
     if not target.is_file() or owner_file(target) is not None or not edited(target, None):
         return None
-    mine = _open(target)
-    base = merge.read_record(merge.record_path(target))
-    if mine is None or base is None or not base["blocks"] \
-            or not identity.has_identities(mine.element.body):
+    mine, base, why = _merge_parts(target)
+    if why is not None:
         return None
     record = merge.make_record(theirs.element.body, kinds, numbers or {}, "")
     return merge.merge(base, mine, theirs, record)
