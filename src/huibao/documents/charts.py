@@ -736,7 +736,9 @@ def _render(
                dpi=DPI, metadata={"Software": None})
     missing = [w for w in caught if _GLYPH_RE.search(str(w.message))]
     texts = _texts_with(fig, missing) if missing else []
-    fig.clear()
+    # Free the canvas's pixel buffer now; the figure itself is left to the garbage
+    # collector (``fig.clear()`` would first clear every axes, rebuilding its ticks).
+    canvas.renderer = None
     if missing:
         raise ChartError(_glyph_message(missing, texts, font, path))
     for w in caught:  # pass other warnings on to the caller's filters
