@@ -38,7 +38,17 @@ ALL = ["--all", "--year", "2025", "--jobs", "2", "--allow-missing"]
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path / "p", UNITS)
+    """The three units, each notebook held up for 2 s: a document takes well under a
+    second now, and the manifest (what these tests watch) is saved once a second, so that
+    without it the whole batch may be over before a test sees its first unit finish."""
+    root = make_project(tmp_path / "p", UNITS)
+    path = root / "notebooks" / "unit.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].insert(2, {"cell_type": "code", "execution_count": None, "id": "slow",
+                           "metadata": {}, "outputs": [],
+                           "source": ["import time\n", "time.sleep(2)"]})
+    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+    return root
 
 
 @pytest.fixture
@@ -159,6 +169,33 @@ def test_ctrl_c_while_the_worker_pool_starts_is_an_ordinary_interruption(
     result = run_batch(2025, jobs=2, allow_missing=True, root=project)
     assert result.exit_code == 0
     assert not any("上次运行" in w for w in result.warnings)  # that run ended in order
+
+
+def forkserver_of(mark: str) -> bool:
+    for pid in marked_processes(mark):
+        try:
+            if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_ctrl_c_while_planning_with_the_forkserver_starting_early(
+        project: Path, out: Path) -> None:
+    """A run that reads workbooks starts the forkserver while it plans (its imports take
+    seconds, on another core); a Ctrl-C then must not reach it mid-import (a traceback on
+    the terminal), and it must go away with the batch."""
+    mark = uuid.uuid4().hex
+    proc = start(project, out, mark, *ALL, "--force")
+    wait_for(lambda: forkserver_of(mark) or proc.poll() is not None, 60,
+             "the forkserver to start")
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "已中断" in stdout + stderr
+    wait_for(lambda: not marked_processes(mark), 15, "the forkserver to exit")
 
 
 class Waiting(Reporter):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -54,6 +54,12 @@ def _fail(exc: HuibaoError, debug: bool) -> None:
         raise exc
     err.print(f"[bold red]错误：[/]{exc}")
     raise typer.Exit(Exit.USAGE if isinstance(exc, UsageError) else Exit.FAILED)
+
+
+def _interrupted_before_start() -> NoReturn:
+    """Ctrl-C before the batch took over its signals (reading workbooks, planning)."""
+    err.print("已中断：尚未开始生成文档。")
+    raise typer.Exit(130)
 
 
 @app.command()
@@ -119,6 +125,8 @@ def run(
     except OSError as exc:  # a full disk, a read-only outputs folder
         _fail(HuibaoError(f"无法读写文件：{exc}"), debug)
         return
+    except KeyboardInterrupt:   # while planning: the batch handles it once tasks start
+        _interrupted_before_start()
     progress.print_summary(result, out, _relative)
     raise typer.Exit(result.exit_code)
 
@@ -169,6 +177,8 @@ def rollup(
     except OSError as exc:
         _fail(HuibaoError(f"无法读写文件：{exc}"), debug)
         return
+    except KeyboardInterrupt:
+        _interrupted_before_start()
     progress.print_summary(result.batch, out, _relative)
     if result.volume is not None:
         out.print(f"汇编（{result.volume_status}）：{_relative(result.volume)}", highlight=False)

@@ -142,6 +142,8 @@ class Workbook:
     rows: pd.DataFrame        # one per data row of a values sheet: ROW_COLUMNS
     blanks: pd.DataFrame      # empty or placeholder value cells: BLANK_COLUMNS
     findings: Findings = field(default_factory=Findings)
+    _by_unit: dict[str, tuple[pd.DataFrame, dict[str, list[dict]]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -162,12 +164,26 @@ class Workbook:
 
     def rows_for(self, unit: str) -> dict[str, list[dict]]:
         """Every value and fact that belongs to ``unit``, without locations (input hashes)."""
-        out = {}
-        for name in ("units", "values", "targets", "honours", "activities", "systems",
-                     "texts"):
-            frame = getattr(self, name)
-            out[name] = records(frame[frame["unit"] == unit])
-        return out
+        return {name: self._records_by_unit(name).get(unit, []) for name in _UNIT_FRAMES}
+
+    def _records_by_unit(self, name: str) -> dict[str, list[dict]]:
+        """``records`` of frame ``name`` grouped by unit, in row order: made once per frame
+        (a batch asks for every unit's rows), remade if the frame is replaced."""
+        frame = getattr(self, name)
+        cached = self._by_unit.get(name)
+        if cached is not None and cached[0] is frame:
+            return cached[1]
+        grouped: dict[str, list[dict]] = {}
+        for unit, record in zip(frame["unit"], records(frame), strict=True):
+            grouped.setdefault(unit, []).append(record)
+        self._by_unit[name] = (frame, grouped)
+        return grouped
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_by_unit": {}}   # a cache: not worth shipping to workers
+
+
+_UNIT_FRAMES = ("units", "values", "targets", "honours", "activities", "systems", "texts")
 
 
 def records(rows: pd.DataFrame) -> list[dict]:

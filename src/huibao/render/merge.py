@@ -28,6 +28,7 @@ import functools
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -70,22 +71,30 @@ def _pattern(form: str) -> re.Pattern:
     return re.compile(r"(?<![\d.])" + re.escape(form) + r"(?!\d|\.\d)")
 
 
-def quoted(text: str, numbers: dict[str, dict]) -> list[str]:
-    """The indicator keys whose figures ``text`` quotes."""
-    return [key for key, entry in numbers.items()
-            if any(_pattern(f).search(text) for f in forms(entry))]
+def quoter(numbers: dict[str, dict]) -> Callable[[str], list[str]]:
+    """A function giving the indicator keys whose figures a text quotes (the forms of
+    ``numbers`` worked out once, for every block of a document)."""
+    finders = [(key, [(f, _pattern(f)) for f in forms(entry)])
+               for key, entry in numbers.items()]
+    finders = [(key, found) for key, found in finders if found]
+
+    def quoted(text: str) -> list[str]:
+        return [key for key, found in finders
+                if any(form in text and pattern.search(text) for form, pattern in found)]
+    return quoted
 
 
 def make_record(body: etree._Element, kinds: dict[str, str], numbers: dict[str, dict],
                 docx_sha256: str) -> dict:
     """What a generated document says, identity by identity (see the module doc)."""
     blocks = []
+    quoted = quoter(numbers)
     for el in identity.read(body):
         if el.id is None:
             continue
         text = el.text
         blocks.append({"id": el.id, "kind": kinds.get(el.id, ""), "text": text,
-                       "sig": el.signature, "numbers": quoted(text, numbers)})
+                       "sig": el.signature, "numbers": quoted(text)})
     return {"format": FORMAT, "docx_sha256": docx_sha256, "numbers": numbers,
             "blocks": blocks}
 

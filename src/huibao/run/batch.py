@@ -190,7 +190,10 @@ def run_batch(year: int | None = None, campaign: str = "wenming_city", *,
                               f"或写入 params/{campaign}/defaults.yaml。")
     planner = Planner(root, int(year), campaign, documents=documents,
                       overrides={**(overrides or {}), "year": int(year)}, base_params=base,
-                      allow_missing=allow_missing, strict=strict)
+                      allow_missing=allow_missing, strict=strict,
+                      on_read=None if scheduler else pools.prestart)
+    if force and not scheduler:   # every document is made: the workers will be needed
+        pools.prestart()
     plan = planner.plan(units)
     batch = _Batch(root, int(year), campaign, plan, jobs=jobs, force=force,
                    scheduler=scheduler, timeout=timeout, wait=wait,

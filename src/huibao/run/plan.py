@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,8 +81,11 @@ class Planner:
 
     def __init__(self, root: Path, year: int, campaign: str, *, documents: list[str],
                  overrides: dict, base_params: dict, allow_missing: bool,
-                 strict: bool = False) -> None:
+                 strict: bool = False, on_read: Callable[[], None] | None = None) -> None:
         self.root, self.year, self.campaign = root, year, campaign
+        # Called once, before the first workbook is read (a batch starts its workers'
+        # forkserver then: the plan cache did not spare the reading, so work is coming).
+        self._on_read = on_read
         self.documents, self.overrides = documents, overrides
         self.base_params, self.allow_missing = base_params, allow_missing
         self.strict = strict
@@ -178,6 +182,9 @@ class Planner:
         """The workbook(s) at ``data_path``, read once per batch, and a key for caching."""
         key = data_key(data_path)
         if key not in self._loaded:
+            if self._on_read is not None:
+                self._on_read, on_read = None, self._on_read
+                on_read()
             try:
                 self._loaded[key] = loader.load_inputs(self.campaign, data_path, self.root)
             except HuibaoError as exc:

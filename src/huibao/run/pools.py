@@ -66,6 +66,35 @@ PRELOAD = ["huibao.run.task", "papermill", "huibao.run.engine", "huibao.run.nbsh
            "huibao.render.word"]
 
 
+def _local_context() -> multiprocessing.context.BaseContext:
+    """forkserver where the platform has it (spawn elsewhere), with ``PRELOAD`` imported
+    once in the server, so that each worker starts with them loaded: papermill (its import
+    is the slowest of the kit) and what the notebooks import."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def prestart() -> None:
+    """Start the local pool's forkserver now: its imports (about two seconds of CPU) then
+    run on another core while the batch is still reading workbooks and planning, instead
+    of after it. The pool opened later uses this server; when no pool is opened it ends
+    with the batch process. Does nothing without forkserver."""
+    context = _local_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver, resource_tracker
+
+        # The forkserver starts the resource tracker first if it is not running, and that
+        # unblocks SIGINT/SIGTERM after its own start (3.11): the server would then start
+        # unshielded. So the tracker is started first, on its own.
+        with shielded():
+            resource_tracker.ensure_running()
+        with shielded():
+            forkserver.ensure_running()
+
+
 class LocalPool:
     """Worker processes on this machine, started by forkserver (spawn where there is none).
 
@@ -75,13 +104,7 @@ class LocalPool:
 
     def __init__(self, jobs: int | None, scheduler: str | None = None, tasks: int = 1) -> None:
         jobs = max(1, min(jobs or os.cpu_count() or 1, tasks))
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-            else "spawn"
-        context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            # Imported once in the server, so each worker starts with them loaded: papermill
-            # (its import is the slowest of the kit) and what the notebooks import.
-            context.set_forkserver_preload(PRELOAD)
+        context = _local_context()
         self.executor = _ShieldedExecutor(max_workers=jobs, mp_context=context,
                                           initializer=worker_init, initargs=(os.getpid(),))
         self.slots = jobs
