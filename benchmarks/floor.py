@@ -14,6 +14,7 @@ notebook, no papermill, no preview and no executed notebook. Run from the projec
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -27,6 +28,7 @@ def _work(args: tuple[list[tuple[str, str, str]], str]) -> int:
 
     lines, out = args
     root = config.project_root()
+    gc.freeze()   # as a batch worker does once it is warm
     for unit, document, data_path in lines:
         inputs = load_inputs("wenming_city", data_path, root)   # read once per workbook
         subject = kinds.scope(kinds.UNIT).prepare(inputs, unit, 2025, root)

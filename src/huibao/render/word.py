@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import cn2an
@@ -21,6 +22,7 @@ from docx.image.exceptions import UnrecognizedImageError
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
+from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from huibao.errors import HuibaoError
@@ -47,6 +49,7 @@ _KEPT_STYLES = {"Default Paragraph Font", "Normal Table", "No List"}
 
 
 _BREAK_AFTER = "）”》年"
+_RUN_BREAKS = re.compile(r"[\t\r\n]")  # python-docx writes these as w:tab and w:br
 
 
 def title_lines(text: str, width: float) -> list[str]:
@@ -98,6 +101,7 @@ class Writer:
         # once and copied (python-docx looks a style up by name with an XPath per call).
         self._style_ids: dict[str, str | None] = {}
         self._run_formats: dict[tuple, object] = {}
+        self._paragraph_props: dict[str, object] = {}
 
     # -- identities -----------------------------------------------------------------
 
@@ -129,7 +133,11 @@ class Writer:
             put(rpr, "w:spacing", val=spacing)
 
     def run(self, para: DocxParagraph, text: str, el: Element, bold: bool | None = None):
-        run = para.add_run(text)
+        run = para.add_run()
+        if text and _RUN_BREAKS.search(text) is None:
+            run._r.add_t(text)   # what ``run.text = text`` makes of text without tabs or breaks
+        elif text:
+            run.text = text
         key = (el.font, el.latin, el.half_points, el.bold if bold is None else bold)
         rpr = self._run_formats.get(key)
         if rpr is None:   # the first run of this format: written by the one font writer
@@ -148,8 +156,18 @@ class Writer:
     def add_paragraph(self, style: str) -> DocxParagraph:
         """``docx.add_paragraph(style=style)`` with the style id looked up once."""
         para = self.docx.add_paragraph()
-        para._p.style = self.style_id(style)
+        self.set_style(para, style)
         return para
+
+    def set_style(self, para: DocxParagraph, style: str) -> None:
+        """``para._p.style = <the id of style>`` on a paragraph without properties yet: the
+        first time by python-docx, then as a copy of the properties element it made."""
+        made = self._paragraph_props.get(style)
+        if made is None:
+            para._p.style = self.style_id(style)
+            self._paragraph_props[style] = copy.deepcopy(para._p.pPr)
+        else:
+            para._p.insert(0, copy.deepcopy(made))
 
     def para(self, style: str, text: str | None = None, el: Element | None = None, **fmt):
         para = self.add_paragraph(style)
@@ -419,13 +437,15 @@ class Writer:
             put(trpr, "w:cantSplit")
             if r == 0:
                 put(trpr, "w:tblHeader")
-            for c, (cell, value) in enumerate(zip(table.rows[r].cells, values, strict=True)):
-                tcpr = child(cell._tc, "w:tcPr")
+            # The cells of a table just made (no spans), without ``table.rows[r].cells``,
+            # which lays out the whole table's grid on every call.
+            for c, (tc, value) in enumerate(zip(tr.tc_lst, values, strict=True)):
+                tcpr = child(tc, "w:tcPr")
                 if r == 0:
                     set_borders(tcpr, "w:tcBorders", {"bottom": header_rule})
                 put(tcpr, "w:vAlign", val="center")
-                para = cell.paragraphs[0]
-                para._p.style = self.style_id("Table Text")
+                para = _Cell(tc, table).paragraphs[0]
+                self.set_style(para, "Table Text")
                 if r > 0 and c == 0:  # row labels read better flush left
                     set_paragraph_format(para._p, align="left")
                 self.run(para, str(value), e.table_header if r == 0 else e.table)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import logging
 import math
 import os
@@ -124,6 +125,9 @@ def worker_init(batch_pid: int) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGTERM, signal.SIGINT))
     from huibao.run import engine
     engine.warm()
+    # What is loaded now lives as long as the worker: keep the collector from walking it
+    # again on every full collection while notebooks run (about 4 % of a document's CPU).
+    gc.freeze()
     threading.Thread(target=_exit_after, args=(batch_pid,), name="huibao-orphan",
                      daemon=True).start()
 
