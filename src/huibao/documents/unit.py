@@ -18,7 +18,7 @@ from huibao.documents.build import build
 from huibao.documents.exhibits import CROSS_UNIT_CHARTS, build_exhibits
 from huibao.errors import DataError, HuibaoError, InvalidData, UnknownNameError
 from huibao.facts.loader import Inputs
-from huibao.facts.metric import Metric, metrics_for
+from huibao.facts.metric import Metric
 from huibao.inputs import texts
 from huibao.inputs.findings import Findings, Problem
 from huibao.inputs.workbook import records
@@ -34,7 +34,7 @@ from huibao.render.outline import Block, Document
 
 def key_table(inputs: Inputs, unit: str, year: int) -> pd.DataFrame:
     """The unit-year's indicators as an analyst reads them (for the notebook)."""
-    ms = metrics_for(inputs.facts, inputs.pack, unit, year, inputs.workbook.targets)
+    ms = inputs.metrics(unit, year)
     rows = []
     for m in ms.values():
         rows.append({
@@ -183,7 +183,7 @@ def context(inputs: Inputs, unit: str, year: int, root: Path | None = None, *,
     if form not in FORMS:
         raise HuibaoError(f"汇报形式“{form}”无法识别，应为{'或'.join(FORMS)}。")
     info = wb.unit_info(unit)
-    ms = metrics_for(inputs.facts, pack, unit, year, wb.targets)
+    ms = inputs.metrics(unit, year)
     region = info.get("self_ref", "")[1:] or info.get("unit_type", "")
     facts = inputs.facts[inputs.facts["year"] == year]
     level = int(facts.loc[facts["unit"] == unit, "level"].iloc[0])
@@ -358,7 +358,7 @@ def peer_view(inputs: Inputs, year: int, unit: str | None = None, *,
 
 def headline(inputs: Inputs, unit: str, year: int) -> str:
     """Key numbers as lines of text (checked by nbval, so the format is stable)."""
-    ms = metrics_for(inputs.facts, inputs.pack, unit, year, inputs.workbook.targets)
+    ms = inputs.metrics(unit, year)
     lines = [f"{unit}{year}年"]
     for m in ms.values():
         if not (m.required or m.target is not None):

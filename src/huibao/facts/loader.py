@@ -24,6 +24,7 @@ from huibao import config
 from huibao.errors import HuibaoError
 from huibao.facts import hierarchy
 from huibao.facts.compute import FACT_COLUMNS, compute_facts
+from huibao.facts.metric import Metric, metrics_for
 from huibao.inputs.checks import refused_units, validate
 from huibao.inputs.findings import Findings
 from huibao.inputs.workbook import Workbook, expand, read_workbook
@@ -49,10 +50,26 @@ class Inputs:
     findings: Findings
     tree: hierarchy.Tree
     refused: frozenset[str] = field(default_factory=frozenset)
+    _metrics: dict[tuple[str, int], tuple] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def level(self, unit: str) -> int:
         """The unit's hierarchy level: 0 without 上级单位, 1 below such a unit, …"""
         return self.tree.levels.get(unit, 0)
+
+    def metrics(self, unit: str, year: int) -> dict[str, Metric]:
+        """``metrics_for`` the unit-year with the workbook's targets, worked out once (a
+        document reads them for its text, its key table and its headline); again if
+        ``facts`` or the targets were replaced meanwhile."""
+        facts, targets = self.facts, self.workbook.targets
+        kept = self._metrics.get((unit, year))
+        if kept is None or kept[0] is not facts or kept[1] is not targets:
+            kept = (facts, targets, metrics_for(facts, self.pack, unit, year, targets))
+            self._metrics[(unit, year)] = kept
+        return dict(kept[2])
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_metrics": {}}   # a cache: not worth shipping to workers
 
 
 def check_workbook(wb: Workbook, pack: Pack, refused: set[str] | None = None
