@@ -92,3 +92,39 @@ def test_a_snapshot_of_files_changed_since_is_not_used(project: Path, monkeypatc
     monkeypatch.setattr(loader, "read_inputs", lambda *a: calls.append(a) or real(*a))
     loader.load_inputs("wenming_city", "data/wb.xlsx", project)
     assert len(calls) == 1                            # read again, never the stale reading
+
+
+def test_rows_for_are_the_units_own_rows_and_follow_a_replaced_frame(project: Path) -> None:
+    """The rows a unit's fingerprint is made from, grouped once per workbook, are those a
+    filter on the unit gives, in order; a frame replaced afterwards is grouped anew."""
+    from huibao.inputs.workbook import records
+
+    wb = loader.load_inputs("wenming_city", "data/wb.xlsx", project).workbook
+    names = ("units", "values", "targets", "honours", "activities", "systems", "texts")
+    for unit in [*wb.units["unit"], "不在表中的单位"]:
+        assert wb.rows_for(unit) == {
+            n: records(getattr(wb, n)[getattr(wb, n)["unit"] == unit]) for n in names}
+    unit = wb.units["unit"].iloc[0]
+    before = wb.rows_for(unit)
+    assert before["values"]
+    wb.values = wb.values[wb.values["unit"] != unit]
+    assert wb.rows_for(unit) == {**before, "values": []}
+
+
+def test_metrics_are_worked_out_once_and_again_for_replaced_facts(project: Path,
+                                                                   monkeypatch) -> None:
+    from huibao.facts import metric
+
+    inputs = loader.load_inputs("wenming_city", "data/wb.xlsx", project)
+    unit = inputs.workbook.units["unit"].iloc[0]
+    calls = []
+    real = loader.metrics_for
+    monkeypatch.setattr(loader, "metrics_for", lambda *a: calls.append(a) or real(*a))
+    first = inputs.metrics(unit, 2025)
+    assert inputs.metrics(unit, 2025) == first and len(calls) == 1
+    assert first == metric.metrics_for(inputs.facts, inputs.pack, unit, 2025,
+                                       inputs.workbook.targets)
+    inputs.facts = inputs.facts[inputs.facts["key"] != next(iter(first))]
+    again = inputs.metrics(unit, 2025)
+    assert len(calls) == 2 and again[next(iter(first))].value is None
+    assert loader.pickle.loads(loader.pickle.dumps(inputs))._metrics == {}

@@ -681,7 +681,7 @@ def test_control_characters_in_a_csv_unit_name(encoding, pack, grid, tmp_path) -
     rows[4][0] = "示例\x01县"
     wb = read_workbook([_csv(tmp_path, rows, encoding)], pack)
     [p] = wb.findings.errors
-    assert (p.rule, p.row, p.letter) == ("control_char", 5, "A")
+    assert (p.rule, p.row, p.letter) == ("unit_name_control_char", 5, "A")
     assert rows[3][0].replace("\x0b", "") in set(wb.values.unit)
 
 

@@ -544,3 +544,21 @@ def test_a_long_title_is_written_as_two_lines(tmp_path: Path, png: Path, profile
     first = paragraphs(path)[0]
     assert len(first.findall(".//" + w("br"))) == 1
     assert text(first) == doc.title
+
+
+def test_runs_hold_their_text_as_python_docx_writes_it(profile: LayoutProfile) -> None:
+    """The writer puts plain text straight into one w:t; tabs, breaks and edge spaces come
+    out as python-docx's own ``add_run(text)`` makes them."""
+    from docx import Document
+
+    from huibao.render.word import Writer
+
+    writer = Writer(profile)
+    reference = Document().add_paragraph()
+    for text in ["全市完成投资12.3亿元。", " 前后有空格 ", "一\t二\n三\r四", "\t", ""]:
+        mine = writer.run(writer.add_paragraph("Normal"), text, profile.elements.body)
+        theirs = reference.add_run(text)
+        children = [c for c in mine._r if c.tag != w("rPr")]
+        assert [etree.tostring(c) for c in children] == [
+            etree.tostring(c) for c in theirs._r], text
+        assert mine.text == text.replace("\r", "\n")

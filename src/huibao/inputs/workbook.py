@@ -424,7 +424,8 @@ class _Reader:
         if bad:
             # The row's own unit (as written, escaped): the error refuses this row, not
             # every unit's documents as an error of no particular unit would.
-            self.findings.add("control_char", f"单位名称含有不可见的控制字符（{bad}），本行未读取",
+            self.findings.add("unit_name_control_char",
+                              f"单位名称含有不可见的控制字符（{bad}），本行未读取",
                               value=fold(raw).replace("\x00", ""),
                               expected="删去该字符后重新输入单位名称",
                               **{**where, "unit": printable(fold(raw))})

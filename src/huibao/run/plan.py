@@ -30,7 +30,7 @@ from huibao.run.plancache import PlanCache
 
 DEFAULT_DOCUMENT = "工作总结"
 # The checks' rules that refuse a unit's rows whole (``inputs.checks.refused_units``).
-REFUSING = ("unknown_unit", "bad_unit_name")
+REFUSING = ("unknown_unit", "bad_unit_name", "unit_name_control_char")
 # The manifest's word for each scope (its format predates the registry).
 MANIFEST_KIND = {kinds.UNIT: "unit", kinds.AREA: "rollup"}
 
@@ -219,8 +219,7 @@ class Planner:
 
 
 def _refusing(p) -> bool:   # a finding that refuses a unit's rows whole
-    return p.rule in REFUSING or (  # a row not read for its unit's name
-        p.rule == "control_char" and p.message.startswith("单位名称"))
+    return p.rule in REFUSING
 
 
 class _Reading:
