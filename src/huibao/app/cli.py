@@ -177,8 +177,9 @@ def rollup(
     except OSError as exc:
         _fail(HuibaoError(f"无法读写文件：{exc}"), debug)
         return
-    except KeyboardInterrupt:
-        _interrupted_before_start()
+    except KeyboardInterrupt:   # planning, the documents or the 汇编/PDF: any may be done
+        err.print("已中断；已生成的文档保留，再次运行同一命令即可继续。")
+        raise typer.Exit(130) from None
     progress.print_summary(result.batch, out, _relative)
     if result.volume is not None:
         out.print(f"汇编（{result.volume_status}）：{_relative(result.volume)}", highlight=False)

@@ -163,7 +163,9 @@ class Writer:
         """``para._p.style = <the id of style>`` on a paragraph without properties yet: the
         first time by python-docx, then as a copy of the properties element it made."""
         made = self._paragraph_props.get(style)
-        if made is None:
+        if para._p.pPr is not None:   # not a fresh paragraph: python-docx's own way
+            para._p.style = self.style_id(style)
+        elif made is None:
             para._p.style = self.style_id(style)
             self._paragraph_props[style] = copy.deepcopy(para._p.pPr)
         else:

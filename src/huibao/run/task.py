@@ -127,6 +127,7 @@ def worker_init(batch_pid: int) -> None:
     engine.warm()
     # What is loaded now lives as long as the worker: keep the collector from walking it
     # again on every full collection while notebooks run (about 4 % of a document's CPU).
+    gc.collect()   # the warm-up's own garbage goes first
     gc.freeze()
     threading.Thread(target=_exit_after, args=(batch_pid,), name="huibao-orphan",
                      daemon=True).start()
